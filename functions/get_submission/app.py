@@ -1,0 +1,4 @@
+from rx_router.api.endpoint import http_endpoint
+from rx_router.service.get_submission import get_submission
+
+lambda_handler = http_endpoint(get_submission)

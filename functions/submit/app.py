@@ -1,0 +1,4 @@
+from rx_router.api.endpoint import http_endpoint
+from rx_router.service.submit import submit_prescription
+
+lambda_handler = http_endpoint(submit_prescription)

@@ -1,0 +1,1 @@
+"""Pharmacy Router shared layer: everything the Lambda handlers have in common."""

@@ -1,0 +1,39 @@
+"""The parts of an API Gateway HTTP API (payload v2) event the router uses."""
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from typing import Any
+
+from rx_router.errors import BadRequest
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    raw_body: bytes
+    path_parameters: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> 'ApiRequest':
+        http = event.get('requestContext', {}).get('http', {})
+        body = event.get('body') or ''
+        if event.get('isBase64Encoded'):
+            try:
+                raw = base64.b64decode(body, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise BadRequest('Request body is not valid base64') from exc
+        else:
+            raw = body.encode('utf-8')
+        return cls(
+            method=http.get('method', ''),
+            path=event.get('rawPath', ''),
+            headers={name.lower(): value for name, value in (event.get('headers') or {}).items()},
+            raw_body=raw,
+            path_parameters=event.get('pathParameters') or {},
+        )
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())

@@ -1,0 +1,57 @@
+"""Client authentication: HMAC-SHA256 over `timestamp + "." + raw body`, as the spec's Node example signs.
+
+The body is verified exactly as received (never re-serialised); an empty body is signed as `{}`.
+"""
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from rx_router.api.request import ApiRequest
+from rx_router.clock import utc_now
+from rx_router.errors import Unauthorized
+from rx_router.settings import settings
+from rx_router.store.clients import ApiClient, find_active_client
+
+EMPTY_BODY = b'{}'
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    return hmac.new(secret.encode('utf-8'), timestamp.encode('utf-8') + b'.' + body, hashlib.sha256).hexdigest()
+
+
+def parse_timestamp(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise Unauthorized('timestamp_unparseable') from exc
+    if moment.tzinfo is None:
+        raise Unauthorized('timestamp_without_zone')
+    return moment
+
+
+def check_fresh(timestamp: str, tolerance_seconds: int, now: datetime | None = None) -> None:
+    skew = abs(((now or utc_now()) - parse_timestamp(timestamp)).total_seconds())
+    if skew > tolerance_seconds:
+        raise Unauthorized('timestamp_outside_tolerance')
+
+
+def matches_any(secrets: list[str], timestamp: str, body: bytes, provided: str) -> bool:
+    provided_bytes = provided.strip().lower().encode('ascii', 'replace')
+    results = [hmac.compare_digest(signature(secret, timestamp, body).encode('ascii'), provided_bytes) for secret in secrets]
+    return any(results)
+
+
+def verify_request(request: ApiRequest) -> ApiClient:
+    api_key = request.header('x-api-key')
+    timestamp = request.header('x-timestamp')
+    provided = request.header('x-signature')
+    if not (api_key and timestamp and provided):
+        raise Unauthorized('missing_header')
+    check_fresh(timestamp, settings().signature_tolerance_seconds)
+    client = find_active_client(api_key)
+    if client is None:
+        raise Unauthorized('unknown_or_revoked_key')
+    if not matches_any(client.secrets, timestamp, request.raw_body or EMPTY_BODY, provided):
+        raise Unauthorized('signature_mismatch')
+    return client

@@ -1,0 +1,25 @@
+"""The pharmacies the router knows, and which adapter speaks to each.
+
+Adding a pharmacy is a row here plus (if its API is new) one adapter module; nothing else in the
+router mentions a pharmacy by name. Adapter modules are imported on first use only.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pharmacy:
+    name: str
+    label: str
+    adapter: str
+    env_prefix: str
+
+
+PHARMACIES: dict[str, Pharmacy] = {
+    p.name: p
+    for p in (
+        Pharmacy(name='boothwyn', label='Boothwyn', adapter='boothwyn_b2b', env_prefix='BOOTHWYN'),
+        Pharmacy(name='gmp', label='GMP', adapter='boothwyn_b2b', env_prefix='GMP'),
+        Pharmacy(name='strive', label='Strive', adapter='strive', env_prefix='STRIVE'),
+    )
+}

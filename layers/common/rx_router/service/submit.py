@@ -1,0 +1,141 @@
+"""POST /rx/prescriptions/submit: validate, route, translate, reserve the dedup key, submit, record.
+
+Retry policy (README "Retries and duplicates"): the key (client, source, sourceOrderId) is permanent.
+Repeating a request returns the first outcome again, failures included, and never calls the pharmacy a
+second time; a pharmacy failure can be ambiguous (a timeout may still have created an order), so a new
+attempt needs a new sourceOrderId, chosen deliberately by the caller.
+"""
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from rx_router.adapters.base import adapter_for
+from rx_router.adapters.http import scrub
+from rx_router.adapters.outcomes import PharmacyFailed
+from rx_router.api.request import ApiRequest
+from rx_router.api.responses import ApiResponse
+from rx_router.clock import iso_timestamp
+from rx_router.errors import BadRequest, Conflict, PayloadTooLarge, Unprocessable
+from rx_router.observability import exception_summary, logger
+from rx_router.routing import resolve_pharmacy
+from rx_router.settings import settings
+from rx_router.store import submissions
+from rx_router.store.clients import ApiClient
+from rx_router.store.models import SubmissionModel
+from rx_router.store.routes import cached_routes
+from rx_router.validation.prescription import PrescriptionSubmission, parse_submission
+
+REPLAYED_HEADER = 'idempotent-replayed'
+UNEXPECTED = 'Router error while submitting to the pharmacy: the pharmacy may have received the order; check before resubmitting'
+
+
+def decode_json(raw: bytes) -> Any:
+    if len(raw) > settings().max_body_bytes:
+        raise PayloadTooLarge(f'Request body is larger than {settings().max_body_bytes} bytes')
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest('Request body is not valid JSON') from None
+
+
+def body_hash(wire: dict[str, Any]) -> str:
+    canonical = json.dumps(wire, sort_keys=True, separators=(',', ':'), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode('utf-8')).hexdigest()
+
+
+def result_body(record: SubmissionModel) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        'submissionId': record.id,
+        'pharmacy': record.pharmacy,
+        'status': record.status,
+        'pharmacyOrderId': record.pharmacy_order_id,
+    }
+    if record.status == submissions.FAILED:
+        body['error'] = record.error_message
+    return body
+
+
+def result_response(record: SubmissionModel, *, replayed: bool = False) -> ApiResponse:
+    headers = {REPLAYED_HEADER: 'true'} if replayed else {}
+    if record.status == submissions.PENDING:
+        raise Conflict(submissions.IN_PROGRESS, submissionId=record.id)
+    status = 502 if record.status == submissions.FAILED else 201
+    return ApiResponse(status, result_body(record), headers)
+
+
+def replay(existing: submissions.Existing) -> ApiResponse:
+    if existing.submission is None:
+        raise Conflict(submissions.IN_PROGRESS)
+    if not existing.same_body:
+        raise Conflict(
+            'This source and sourceOrderId were already submitted with a different body; '
+            'use a new sourceOrderId for a different prescription',
+            submissionId=existing.submission.id,
+        )
+    logger.info('duplicate submission replayed', extra={'submission_id': existing.submission.id})
+    return result_response(existing.submission, replayed=True)
+
+
+def new_record(submission_id: str, client: ApiClient, rx: PrescriptionSubmission, pharmacy: str) -> SubmissionModel:
+    now = iso_timestamp()
+    return SubmissionModel(
+        id=submission_id,
+        api_key_id=client.id,
+        source=rx.source,
+        source_order_id=rx.source_order_id,
+        callback_url=rx.callback_url,
+        patient_state=rx.routing_state,
+        medication_name=rx.medication.name,
+        pharmacy=pharmacy,
+        status=submissions.PENDING,
+        test=rx.test,
+        request_payload=rx.wire(),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def submit_prescription(request: ApiRequest, client: ApiClient | None) -> ApiResponse:
+    assert client is not None
+    rx = parse_submission(decode_json(request.raw_body))
+    wire = rx.wire()
+    key = submissions.DedupKey(client.id, rx.source, rx.source_order_id)
+    digest = body_hash(wire)
+    submission_id = str(uuid.uuid4())
+    try:
+        pharmacy = resolve_pharmacy(rx.routing_state, rx.preferred_pharmacy, cached_routes())
+        adapter = adapter_for(pharmacy)
+        native = adapter.translate(submission_id, rx)
+    except Unprocessable:
+        # A repeat of an accepted submission returns its result even if routing has changed since.
+        existing = submissions.find_existing(key, digest)
+        if existing is None:
+            raise
+        return replay(existing)
+
+    record = new_record(submission_id, client, rx, pharmacy)
+    existing = submissions.reserve(key, digest, record)
+    if existing is not None:
+        return replay(existing)
+
+    log = {'submission_id': submission_id, 'pharmacy': pharmacy, 'test': rx.test}
+    try:
+        accepted = adapter.send(native, test=rx.test)
+    except PharmacyFailed as failure:
+        submissions.record_outcome(
+            record, status=submissions.FAILED, pharmacy_order_id=None, error=failure.message, response=scrub(failure.raw)
+        )
+        logger.warning('pharmacy refused submission', extra={**log, 'pharmacy_http_status': failure.http_status})
+        return result_response(record)
+    except Exception as exc:
+        # Never leave a reserved submission pending: a replay must answer, and ops must see it failed.
+        submissions.record_outcome(record, status=submissions.FAILED, pharmacy_order_id=None, error=UNEXPECTED, response=None)
+        logger.error('submission failed unexpectedly', extra={**log, **exception_summary(exc)})
+        return result_response(record)
+    submissions.record_outcome(
+        record, status=submissions.SUBMITTED, pharmacy_order_id=accepted.order_id, error=None, response=scrub(accepted.raw)
+    )
+    logger.info('submission accepted', extra={**log, 'pharmacy_order_id': accepted.order_id})
+    return result_response(record)

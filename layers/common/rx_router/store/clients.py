@@ -1,0 +1,102 @@
+"""API clients: a public key, up to two active secrets (rotation without downtime), revocable."""
+
+import secrets as random
+import time
+import uuid
+from dataclasses import dataclass
+
+from rx_router.clock import iso_timestamp
+from rx_router.errors import NotFound
+from rx_router.settings import settings
+from rx_router.store.models import ApiClientModel
+
+MAX_ACTIVE_SECRETS = 2
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    id: str
+    name: str
+    api_key: str
+    secrets: list[str]
+
+    @property
+    def signing_secret(self) -> str:
+        """The newest secret: the one the router signs callbacks with."""
+        return self.secrets[0]
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    client: ApiClient
+    api_secret: str
+
+
+_cache: dict[str, tuple[float, ApiClient]] = {}
+
+
+def _to_client(item: ApiClientModel) -> ApiClient:
+    return ApiClient(id=item.client_id, name=item.name, api_key=item.api_key, secrets=list(item.secrets))
+
+
+def find_active_client(api_key: str) -> ApiClient | None:
+    """Active client for a key, cached briefly per container (revocation takes effect within the TTL)."""
+    now = time.monotonic()
+    cached = _cache.get(api_key)
+    if cached and cached[0] > now:
+        return cached[1]
+    try:
+        item = ApiClientModel.get(api_key)
+    except ApiClientModel.DoesNotExist:
+        return None
+    if not item.active or not item.secrets:
+        return None
+    client = _to_client(item)
+    _cache[api_key] = (now + settings().api_client_cache_seconds, client)
+    return client
+
+
+def create_client(name: str) -> IssuedCredentials:
+    now = iso_timestamp()
+    secret = random.token_urlsafe(32)
+    item = ApiClientModel(
+        api_key=f'rxk_{random.token_urlsafe(18)}',
+        client_id=str(uuid.uuid4()),
+        name=name,
+        secrets=[secret],
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    item.save(condition=ApiClientModel.api_key.does_not_exist())
+    return IssuedCredentials(_to_client(item), secret)
+
+
+def _get(api_key: str) -> ApiClientModel:
+    try:
+        return ApiClientModel.get(api_key, consistent_read=True)
+    except ApiClientModel.DoesNotExist as exc:
+        raise NotFound('No API client with that key') from exc
+
+
+def rotate_secret(api_key: str) -> IssuedCredentials:
+    """Adds a new secret; the previous one stays valid until the next rotation retires it."""
+    item = _get(api_key)
+    secret = random.token_urlsafe(32)
+    item.update(
+        actions=[
+            ApiClientModel.secrets.set([secret, *item.secrets][:MAX_ACTIVE_SECRETS]),
+            ApiClientModel.updated_at.set(iso_timestamp()),
+        ]
+    )
+    return IssuedCredentials(_to_client(item), secret)
+
+
+def revoke(api_key: str) -> None:
+    item = _get(api_key)
+    item.update(actions=[ApiClientModel.active.set(False), ApiClientModel.updated_at.set(iso_timestamp())])
+    _cache.pop(api_key, None)
+
+
+def list_clients() -> list[ApiClientModel]:
+    return list(ApiClientModel.scan())

@@ -1,0 +1,96 @@
+"""pynamodb models: the schema of every table. template.yaml declares the same keys; tests create
+their tables from these models so the two cannot drift unnoticed (tests/unit/test_template.py)."""
+
+import os
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class _Meta:
+    connect_timeout_seconds = 2
+    read_timeout_seconds = 5
+    max_retry_attempts = 3
+    billing_mode = 'PAY_PER_REQUEST'
+
+
+class ApiClientModel(Model):
+    class Meta(_Meta):
+        table_name = os.environ['API_CLIENTS_TABLE']
+
+    api_key = UnicodeAttribute(hash_key=True, attr_name='apiKey')
+    client_id = UnicodeAttribute(attr_name='id')
+    name = UnicodeAttribute()
+    secrets = ListAttribute(of=UnicodeAttribute)
+    active = BooleanAttribute()
+    created_at = UnicodeAttribute(attr_name='createdAt')
+    updated_at = UnicodeAttribute(attr_name='updatedAt')
+
+
+class RouteModel(Model):
+    class Meta(_Meta):
+        table_name = os.environ['ROUTING_TABLE']
+
+    state = UnicodeAttribute(hash_key=True)
+    pharmacy = UnicodeAttribute(range_key=True)
+    priority = NumberAttribute()
+    is_active = BooleanAttribute(attr_name='isActive')
+    updated_at = UnicodeAttribute(attr_name='updatedAt')
+
+
+class SubmissionKeyModel(Model):
+    """Permanent deduplication reservation for (API client, source, sourceOrderId)."""
+
+    class Meta(_Meta):
+        table_name = os.environ['SUBMISSION_KEYS_TABLE']
+
+    dedup_key = UnicodeAttribute(hash_key=True, attr_name='dedupKey')
+    submission_id = UnicodeAttribute(attr_name='submissionId')
+    body_hash = UnicodeAttribute(attr_name='bodyHash')
+    created_at = UnicodeAttribute(attr_name='createdAt')
+
+
+class PharmacyOrderIndex(GlobalSecondaryIndex['SubmissionModel']):
+    class Meta:
+        index_name = 'pharmacy-order-index'
+        projection = AllProjection()
+
+    pharmacy = UnicodeAttribute(hash_key=True)
+    pharmacy_order_id = UnicodeAttribute(range_key=True, attr_name='pharmacyOrderId')
+
+
+class SubmissionModel(Model):
+    class Meta(_Meta):
+        table_name = os.environ['SUBMISSIONS_TABLE']
+
+    id = UnicodeAttribute(hash_key=True)
+    api_key_id = UnicodeAttribute(attr_name='apiKeyId')
+    source = UnicodeAttribute()
+    source_order_id = UnicodeAttribute(attr_name='sourceOrderId')
+    callback_url = UnicodeAttribute(attr_name='callbackUrl')
+    patient_state = UnicodeAttribute(attr_name='patientState')
+    medication_name = UnicodeAttribute(attr_name='medicationName')
+    pharmacy = UnicodeAttribute()
+    pharmacy_order_id = UnicodeAttribute(null=True, attr_name='pharmacyOrderId')
+    status = UnicodeAttribute()
+    tracking_number = UnicodeAttribute(null=True, attr_name='trackingNumber')
+    carrier = UnicodeAttribute(null=True)
+    error_message = UnicodeAttribute(null=True, attr_name='errorMessage')
+    test = BooleanAttribute()
+    request_payload = JSONAttribute(attr_name='requestPayload')
+    response_payload = JSONAttribute(null=True, attr_name='responsePayload')
+    submitted_at = UnicodeAttribute(null=True, attr_name='submittedAt')
+    created_at = UnicodeAttribute(attr_name='createdAt')
+    updated_at = UnicodeAttribute(attr_name='updatedAt')
+
+    pharmacy_order_index = PharmacyOrderIndex()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (ApiClientModel, RouteModel, SubmissionKeyModel, SubmissionModel)

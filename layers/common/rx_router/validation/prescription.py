@@ -1,0 +1,226 @@
+"""PrescriptionSubmission: the request body of POST /rx/prescriptions/submit, validated in full.
+
+Field names on the wire are the spec's camelCase; every message is safe to return (no input echoed).
+"""
+
+import base64
+import binascii
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
+
+from rx_router.clock import utc_now
+from rx_router.errors import ValidationFailed
+from rx_router.validation.us import US_STATES, is_dea_number, is_npi, is_zip, phone_digits
+
+
+def _check(condition_fn: Any, message: str) -> AfterValidator:
+    def check(value: Any) -> Any:
+        if not condition_fn(value):
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
+
+
+def _date_of_birth(value: str) -> str:
+    if not re.fullmatch(r'\d{4}-\d{2}-\d{2}', value):
+        raise ValueError('Must be a date in YYYY-MM-DD format')
+    try:
+        born = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError('Must be a real calendar date') from None
+    if born > utc_now().date():
+        raise ValueError('Must not be in the future')
+    if born.year < 1900:
+        raise ValueError('Must be on or after 1900-01-01')
+    return value
+
+
+def _callback_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ValueError('Must be a valid URL') from None
+    if parts.scheme not in ('http', 'https') or not parts.hostname:
+        raise ValueError('Must be an absolute http(s) URL')
+    if parts.username or parts.password:
+        raise ValueError('Must not contain credentials')
+    if port == 0 or re.search(r'\s', value):
+        raise ValueError('Must be a valid URL')
+    return value
+
+
+def _base64(value: str) -> str:
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError('Must be base64-encoded') from None
+    return value
+
+
+def _positive(value: int | float) -> int | float:
+    if value <= 0:
+        raise ValueError('Must be positive')
+    return value
+
+
+def text(max_length: int) -> Any:
+    return Annotated[str, Field(min_length=1, max_length=max_length)]
+
+
+Name = text(100)
+StateCode = Annotated[str, Field(min_length=2, max_length=2), _check(US_STATES.__contains__, 'Must be a two-letter US state code')]
+Zip = Annotated[str, Field(max_length=10), _check(is_zip, 'Must be a 5- or 9-digit ZIP code')]
+Phone = Annotated[str, Field(max_length=30), _check(lambda v: phone_digits(v) is not None, 'Must be a 10-digit US phone number')]
+Email = Annotated[str, Field(max_length=254), _check(re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$').match, 'Must be a valid email address')]
+Npi = Annotated[str, _check(is_npi, 'Must be a valid 10-digit NPI')]
+Dea = Annotated[str, _check(is_dea_number, 'Must be a valid DEA registration number')]
+PositiveNumber = Annotated[int | float, Field(le=100_000), AfterValidator(_positive)]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(
+        strict=True,
+        alias_generator=to_camel,
+        validate_by_name=True,
+        str_strip_whitespace=True,
+        frozen=True,
+    )
+
+
+class Patient(WireModel):
+    first_name: Name
+    last_name: Name
+    dob: Annotated[str, AfterValidator(_date_of_birth)]
+    gender: Literal['male', 'female']
+    phone: Phone
+    email: Email | None = None
+
+
+class ShipTo(WireModel):
+    first_name: Name
+    last_name: Name
+    phone: Phone
+    address_line1: text(200)
+    address_line2: text(200) | None = None
+    city: text(100)
+    state: StateCode
+    zip: Zip
+
+
+class Address(WireModel):
+    line1: text(200)
+    city: text(100)
+    state: StateCode
+    zip: Zip
+
+
+class Prescriber(WireModel):
+    first_name: Name
+    last_name: Name
+    npi: Npi
+    dea_number: Dea | None = None
+    license_number: text(50) | None = None
+    license_state: StateCode | None = None
+    phone: Phone | None = None
+    fax: Phone | None = None
+    email: Email | None = None
+    address: Address | None = None
+    signature_base64: Annotated[str, Field(min_length=4, max_length=200_000), AfterValidator(_base64)] | None = None
+
+
+class Medication(WireModel):
+    name: text(200)
+    sig: text(1000)
+    quantity: PositiveNumber
+    days_supply: Annotated[int, Field(gt=0, le=365)]
+    refills: Annotated[int, Field(ge=0, le=99)]
+    clinical_justification: text(1000) | None = None
+    note: text(1000) | None = None
+
+
+class Routing(WireModel):
+    patient_state: StateCode | None = None
+    preferred_pharmacy: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+
+
+class ClinicalList(WireModel):
+    known: bool
+    entries: Annotated[list[text(500)], Field(max_length=50)] | None = None
+
+    @model_validator(mode='after')
+    def entries_when_known(self) -> 'ClinicalList':
+        if self.known and not self.entries:
+            raise ValueError('entries must list at least one item when known is true')
+        return self
+
+
+class Clinical(WireModel):
+    allergies: ClinicalList | None = None
+    conditions: ClinicalList | None = None
+    medications: ClinicalList | None = None
+    bill_to: Literal['patient', 'practice'] | None = None
+
+
+class PrescriptionSubmission(WireModel):
+    source: text(100)
+    source_order_id: text(200)
+    callback_url: Annotated[str, Field(max_length=2048), AfterValidator(_callback_url)]
+    patient: Patient
+    ship_to: ShipTo
+    prescriber: Prescriber
+    medication: Medication
+    routing: Routing | None = None
+    test: bool = False
+    clinical: Clinical | None = None
+
+    @property
+    def routing_state(self) -> str:
+        """routing.patientState when given, else the shipping state."""
+        if self.routing and self.routing.patient_state:
+            return self.routing.patient_state
+        return self.ship_to.state
+
+    @property
+    def preferred_pharmacy(self) -> str | None:
+        return self.routing.preferred_pharmacy if self.routing else None
+
+    def wire(self) -> dict[str, Any]:
+        """The validated submission in the spec's camelCase shape (what requestPayload stores)."""
+        return self.model_dump(by_alias=True, exclude_none=True)
+
+
+def _path(location: tuple[int | str, ...]) -> str:
+    return '.'.join(str(part) for part in location)
+
+
+def _message(error: Any) -> str:
+    if error['type'] == 'missing':
+        return 'Required'
+    if error['type'] == 'extra_forbidden':
+        return 'Unknown field'
+    message: str = error['msg']
+    return message.removeprefix('Value error, ')
+
+
+def parse_submission(payload: Any) -> PrescriptionSubmission:
+    """Validates a decoded JSON body; raises ValidationFailed in the spec's 400 shape."""
+    if not isinstance(payload, dict):
+        raise ValidationFailed({}, ['Request body must be a JSON object'])
+    try:
+        return PrescriptionSubmission.model_validate(payload)
+    except ValidationError as exc:
+        field_errors: dict[str, list[str]] = {}
+        form_errors: list[str] = []
+        for error in exc.errors(include_input=False, include_url=False):
+            if error['loc']:
+                field_errors.setdefault(_path(error['loc']), []).append(_message(error))
+            else:
+                form_errors.append(_message(error))
+        raise ValidationFailed(field_errors, form_errors) from None

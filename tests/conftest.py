@@ -1,0 +1,28 @@
+"""Test environment: set before any layer module is imported (the pynamodb models read table names)."""
+
+import os
+
+TEST_ENV = {
+    'AWS_DEFAULT_REGION': 'us-east-1',
+    'AWS_REGION': 'us-east-1',
+    'AWS_ACCESS_KEY_ID': 'testing',
+    'AWS_SECRET_ACCESS_KEY': 'testing',
+    'AWS_SESSION_TOKEN': 'testing',
+    'API_CLIENTS_TABLE': 'test-api-clients',
+    'ROUTING_TABLE': 'test-routing',
+    'SUBMISSIONS_TABLE': 'test-submissions',
+    'SUBMISSION_KEYS_TABLE': 'test-submission-keys',
+    'PHARMACY_CREDENTIALS_SECRET': 'test/pharmacy-credentials',
+    'BOOTHWYN_BASE_URL': 'https://boothwyn.pharmacy.test/',
+    'GMP_BASE_URL': 'https://gmp.pharmacy.test/',
+    'STRIVE_BASE_URL': 'https://strive.pharmacy.test',
+    'STRIVE_SANDBOX_URL': 'https://sandbox.strive.pharmacy.test',
+    'STRIVE_CATALOG_SEMAGLUTIDE': 'cat-sema-25',
+    'STRIVE_CATALOG_TIRZEPATIDE': 'cat-tirz-10',
+    'POWERTOOLS_SERVICE_NAME': 'pharmacy-router',
+    'POWERTOOLS_DEV': 'false',
+}
+for _name, _value in TEST_ENV.items():
+    os.environ[_name] = _value
+os.environ.pop('AWS_ENDPOINT_URL', None)
+os.environ.pop('AWS_PROFILE', None)

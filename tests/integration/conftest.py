@@ -1,0 +1,80 @@
+import io
+import json
+import logging
+import os
+from collections.abc import Iterator
+
+import boto3
+import httpx
+import pytest
+from moto import mock_aws
+
+from rx_router.adapters import http as pharmacy_http
+from rx_router.adapters import strive
+from rx_router.routing import default_routes
+from rx_router.store import clients, routes
+from rx_router.store.models import ALL_MODELS
+from tests.fake_pharmacies import FakePharmacies
+from tests.support import Credentials
+
+PHARMACY_CREDENTIALS = {
+    'boothwyn': {'api_key': 'boothwyn-functions-key'},
+    'gmp': {'api_key': 'gmp-functions-key'},
+    'strive': {'client_id': 'strive-client', 'client_secret': 'strive-secret'},
+}
+
+
+@pytest.fixture(autouse=True)
+def aws() -> Iterator[None]:
+    with mock_aws():
+        for model in ALL_MODELS:
+            model.create_table(wait=True)
+        boto3.client('secretsmanager').create_secret(
+            Name=os.environ['PHARMACY_CREDENTIALS_SECRET'], SecretString=json.dumps(PHARMACY_CREDENTIALS)
+        )
+        routes.seed_if_empty(default_routes())
+        yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()
+    clients._cache.clear()
+    routes.forget_cached_routes()
+    strive._tokens.clear()
+    yield
+    parameters.clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def pharmacies(monkeypatch: pytest.MonkeyPatch) -> FakePharmacies:
+    fake = FakePharmacies()
+    monkeypatch.setattr(pharmacy_http, '_client', httpx.Client(transport=fake.transport()))
+    return fake
+
+
+@pytest.fixture
+def creds() -> Credentials:
+    issued = clients.create_client('acme-telehealth')
+    return Credentials(issued.client.api_key, issued.api_secret)
+
+
+@pytest.fixture
+def other_creds() -> Credentials:
+    issued = clients.create_client('other-clinic')
+    return Credentials(issued.client.api_key, issued.api_secret)
+
+
+@pytest.fixture
+def logs() -> Iterator[io.StringIO]:
+    """Everything the router logs during a test, rendered by the production JSON formatter."""
+    from rx_router.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    yield stream
+    logger.removeHandler(handler)

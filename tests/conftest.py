@@ -11,7 +11,6 @@ TEST_ENV = {
     'API_CLIENTS_TABLE': 'test-api-clients',
     'ROUTING_TABLE': 'test-routing',
     'SUBMISSIONS_TABLE': 'test-submissions',
-    'SUBMISSION_KEYS_TABLE': 'test-submission-keys',
     'PHARMACY_CREDENTIALS_SECRET': 'test/pharmacy-credentials',
     'BOOTHWYN_BASE_URL': 'https://boothwyn.pharmacy.test/',
     'GMP_BASE_URL': 'https://gmp.pharmacy.test/',

@@ -41,7 +41,9 @@ class FakePharmacies:
         body = json.loads(request.content) if request.content else None
         self.calls.append(Call(request.method, str(request.url), dict(request.headers), body))
         if request.url.path.endswith('/generate-access-token'):
-            return httpx.Response(200, json={'access_token': f'tok-{next(self._ids)}', 'token_type': 'Bearer', 'expires_in': self.strive_token_ttl})
+            return httpx.Response(
+                200, json={'access_token': f'tok-{next(self._ids)}', 'token_type': 'Bearer', 'expires_in': self.strive_token_ttl}
+            )
         if self.on_order:
             self.on_order(request)
         if self.timeout:
@@ -49,7 +51,24 @@ class FakePharmacies:
         if self.fail_with:
             return httpx.Response(self.fail_with, json={'message': 'failure', 'access_token': 'leaked-token'})
         if request.url.path.endswith('/api/Prescriptions/B2B'):
-            return httpx.Response(200, json={'Results': [{'CaseId': body['caseId'], 'TimeStamp': '2026-03-19T14:30:00Z'}], 'TotalCount': 1, 'Message': 'OK', 'Success': True})
+            return httpx.Response(
+                200,
+                json={
+                    'Results': [{'CaseId': body['caseId'], 'TimeStamp': '2026-03-19T14:30:00Z'}],
+                    'TotalCount': 1,
+                    'Message': 'OK',
+                    'Success': True,
+                },
+            )
         if request.url.path.endswith('/api/v1/orders'):
-            return httpx.Response(201, json={'success': True, 'message': 'Created', 'order_tracking_id': f'STV-ORD-{next(self._ids)}', 'sender_order_id': body['order']['sender_order_id'], 'status': 'Created'})
+            return httpx.Response(
+                201,
+                json={
+                    'success': True,
+                    'message': 'Created',
+                    'order_tracking_id': f'STV-ORD-{next(self._ids)}',
+                    'sender_order_id': body['order']['sender_order_id'],
+                    'status': 'Created',
+                },
+            )
         return httpx.Response(404, json={'message': 'not found'})

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from moto import mock_aws
 
+from rx_router.adapters import base as adapters
 from rx_router.adapters import http as pharmacy_http
 from rx_router.adapters import strive
 from rx_router.routing import default_routes
@@ -44,6 +45,7 @@ def fresh_caches() -> Iterator[None]:
     clients._cache.clear()
     routes.forget_cached_routes()
     strive._tokens.clear()
+    adapters._adapters.clear()
     yield
     parameters.clear_caches()
 

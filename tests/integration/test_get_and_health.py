@@ -8,9 +8,24 @@ from tests.fake_pharmacies import FakePharmacies
 from tests.support import Credentials, LambdaContext, get_event, load_event, response_json, submission, submit_event
 
 SPEC_FIELDS = {
-    'id', 'apiKeyId', 'source', 'sourceOrderId', 'callbackUrl', 'patientState', 'medicationName', 'pharmacy',
-    'pharmacyOrderId', 'status', 'trackingNumber', 'carrier', 'errorMessage', 'requestPayload', 'responsePayload',
-    'submittedAt', 'createdAt', 'updatedAt',
+    'id',
+    'apiKeyId',
+    'source',
+    'sourceOrderId',
+    'callbackUrl',
+    'patientState',
+    'medicationName',
+    'pharmacy',
+    'pharmacyOrderId',
+    'status',
+    'trackingNumber',
+    'carrier',
+    'errorMessage',
+    'requestPayload',
+    'responsePayload',
+    'submittedAt',
+    'createdAt',
+    'updatedAt',
 }
 
 

@@ -21,7 +21,10 @@ def node_signed(creds: Credentials, body: dict, tmp_path: Path) -> dict:
     body_file.write_text(json.dumps(body, ensure_ascii=False))
     out = subprocess.run(
         ['node', str(ROOT / 'tests/node/sign_request.mjs'), creds.api_key, creds.api_secret, str(body_file)],
-        check=True, capture_output=True, text=True, timeout=30,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     signed: dict = json.loads(out.stdout)
     return signed

@@ -7,7 +7,7 @@ import pytest
 
 from functions.submit.app import lambda_handler as submit_handler
 from rx_router.store import submissions
-from rx_router.store.models import SubmissionKeyModel, SubmissionModel
+from rx_router.store.models import SubmissionModel
 from tests.fake_pharmacies import FakePharmacies
 from tests.support import PATIENT_VALUES, Credentials, LambdaContext, response_json, submission, submit_event
 
@@ -65,7 +65,7 @@ def test_excluded_state_is_422_and_nothing_is_stored(creds: Credentials, pharmac
     assert response['statusCode'] == 422
     assert response_json(response) == {'error': 'No pharmacy route configured for state: MN'}
     assert pharmacies.calls == []
-    assert list(SubmissionKeyModel.scan()) == []
+    assert list(SubmissionModel.scan()) == []
 
 
 def test_preferred_pharmacy_bypasses_state_routing(creds: Credentials, pharmacies: FakePharmacies) -> None:
@@ -189,12 +189,13 @@ def test_missing_pharmacy_credentials_is_503_before_reserving(creds: Credentials
     from tests.integration.conftest import PHARMACY_CREDENTIALS
 
     boto3.client('secretsmanager').put_secret_value(
-        SecretId='test/pharmacy-credentials', SecretString=json.dumps({k: v for k, v in PHARMACY_CREDENTIALS.items() if k != 'strive'})
+        SecretId='test/pharmacy-credentials',
+        SecretString=json.dumps({k: v for k, v in PHARMACY_CREDENTIALS.items() if k != 'strive'}),
     )
     response = submit(creds, submission())
     assert response['statusCode'] == 503
     assert 'strive' not in response['body']
-    assert list(SubmissionKeyModel.scan()) == []
+    assert list(SubmissionModel.scan()) == []
 
 
 def test_unmapped_strive_medication_is_422_before_reserving(creds: Credentials, pharmacies: FakePharmacies) -> None:

@@ -1,4 +1,6 @@
-"""Typed settings read once per container from the environment that template.yaml declares."""
+"""Typed settings read once per container from the environment that template.yaml declares.
+
+Table names are read by the pynamodb models themselves (store/models.py)."""
 
 import os
 from dataclasses import dataclass
@@ -16,10 +18,6 @@ def require_env(name: str) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    api_clients_table: str
-    routing_table: str
-    submissions_table: str
-    submission_keys_table: str
     pharmacy_credentials_secret: str
     max_body_bytes: int
     signature_tolerance_seconds: int
@@ -30,10 +28,6 @@ class Settings:
     @classmethod
     def from_env(cls) -> 'Settings':
         return cls(
-            api_clients_table=require_env('API_CLIENTS_TABLE'),
-            routing_table=require_env('ROUTING_TABLE'),
-            submissions_table=require_env('SUBMISSIONS_TABLE'),
-            submission_keys_table=require_env('SUBMISSION_KEYS_TABLE'),
             pharmacy_credentials_secret=require_env('PHARMACY_CREDENTIALS_SECRET'),
             max_body_bytes=int(os.environ.get('MAX_BODY_BYTES', 262_144)),
             signature_tolerance_seconds=int(os.environ.get('SIGNATURE_TOLERANCE_SECONDS', 300)),

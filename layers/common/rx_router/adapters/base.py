@@ -7,18 +7,20 @@ Parameters, cached per container), a JSON object keyed by pharmacy name.
 
 import importlib
 import os
+import time
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from rx_router.adapters.http import http_client
 from rx_router.adapters.outcomes import PharmacyAccepted
 from rx_router.errors import ConfigurationError, Unprocessable
 from rx_router.pharmacies import PHARMACIES, Pharmacy
 from rx_router.settings import settings
 from rx_router.validation.prescription import PrescriptionSubmission
+
+if TYPE_CHECKING:
+    import httpx
 
 CREDENTIALS_MAX_AGE_SECONDS = 300
 
@@ -35,7 +37,7 @@ class PharmacyAdapter(ABC):
     config_model: ClassVar[type[AdapterSettings]]
     credentials_model: ClassVar[type[AdapterSettings]]
 
-    def __init__(self, pharmacy: Pharmacy, config: Any, credentials: Any, http: httpx.Client) -> None:
+    def __init__(self, pharmacy: Pharmacy, config: Any, credentials: Any, http: 'httpx.Client') -> None:
         self.pharmacy = pharmacy
         self.config = config
         self.credentials = credentials
@@ -80,8 +82,20 @@ def _credentials(pharmacy: Pharmacy, model: type[AdapterSettings]) -> AdapterSet
         raise ConfigurationError(f'{pharmacy.name} credentials missing or incomplete in the credentials secret') from None
 
 
+_adapters: dict[str, tuple[float, PharmacyAdapter]] = {}
+
+
 def adapter_for(name: str) -> PharmacyAdapter:
+    """The pharmacy's adapter, rebuilt when its credentials may have rotated (same age as their cache)."""
+    now = time.monotonic()
+    cached = _adapters.get(name)
+    if cached and cached[0] > now:
+        return cached[1]
+    from rx_router.adapters.http import http_client  # httpx loads with the first adapter, not with every handler
+
     pharmacy = PHARMACIES[name]
     cls = _adapter_class(pharmacy.adapter)
     config = _env_config(pharmacy, cls.config_model)
-    return cls(pharmacy, config, _credentials(pharmacy, cls.credentials_model), http_client())
+    adapter = cls(pharmacy, config, _credentials(pharmacy, cls.credentials_model), http_client())
+    _adapters[name] = (now + CREDENTIALS_MAX_AGE_SECONDS, adapter)
+    return adapter

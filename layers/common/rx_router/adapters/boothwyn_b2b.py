@@ -83,4 +83,3 @@ class Adapter(PharmacyAdapter):
             raise PharmacyFailed(f'{self.pharmacy.label} rejected the order (see responsePayload)', raw=body)
         case_id = results[0].get('CaseId') or native['caseId']
         return PharmacyAccepted(order_id=str(case_id), raw=body)
-

@@ -1,6 +1,5 @@
 """The pharmacy HTTP client (one per container, explicit timeouts, no redirects) and its error mapping."""
 
-import re
 from typing import Any
 
 import httpx
@@ -10,9 +9,6 @@ from rx_router.settings import settings
 
 _client: httpx.Client | None = None
 
-_SECRET_KEY = re.compile(r'token|secret|password|authorization|api[-_]?key|functions[-_]key|credential', re.I)
-REDACTED = '[redacted]'
-
 
 def http_client() -> httpx.Client:
     global _client
@@ -20,15 +16,6 @@ def http_client() -> httpx.Client:
         timeout = settings().pharmacy_timeout_seconds
         _client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)), follow_redirects=False)
     return _client
-
-
-def scrub(value: Any) -> Any:
-    """A copy of a pharmacy response with anything credential-like removed, safe to store."""
-    if isinstance(value, dict):
-        return {k: REDACTED if _SECRET_KEY.search(str(k)) else scrub(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v) for v in value]
-    return value
 
 
 def _json_or_none(response: httpx.Response) -> Any:

@@ -10,7 +10,7 @@ from rx_router.clock import iso_timestamp
 from rx_router.validation.prescription import ClinicalList, PrescriptionSubmission
 from rx_router.validation.us import phone_digits
 
-TOKEN_PATH = '/api/v1/generate-access-token'
+TOKEN_PATH = '/api/v1/generate-access-token'  # noqa: S105 - a URL path, not a password
 ORDERS_PATH = '/api/v1/orders'
 TOKEN_EXPIRY_MARGIN_SECONDS = 60
 CATALOG_KEYWORDS = ('semaglutide', 'tirzepatide')
@@ -178,4 +178,3 @@ class Adapter(PharmacyAdapter):
     def _post_order(self, base_url: str, native: dict[str, Any], token: str) -> Any:
         _, body = post_json(self.http, self.pharmacy.label, base_url + ORDERS_PATH, native, {'authorization': f'Bearer {token}'})
         return body
-

@@ -24,8 +24,11 @@ def respond(event: dict[str, Any], status: str, data: dict[str, Any]) -> None:
             'Data': data,
         }
     ).encode()
-    request = urllib.request.Request(event['ResponseURL'], data=body, method='PUT', headers={'content-type': ''})
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - the presigned URL CloudFormation gave us
+    url = event['ResponseURL']
+    if not url.startswith('https://'):
+        raise ValueError('CloudFormation response URL must be https')
+    request = urllib.request.Request(url, data=body, method='PUT', headers={'content-type': ''})  # noqa: S310 - https checked above
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - https checked above
         pass
 
 
@@ -34,6 +37,6 @@ def handle(event: dict[str, Any]) -> None:
         written = seed_if_empty(default_routes()) if event['RequestType'] in ('Create', 'Update') else 0
         logger.info('routing seed', extra={'request_type': event['RequestType'], 'routes_written': written})
         respond(event, 'SUCCESS', {'RoutesWritten': written})
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - CloudFormation must hear FAILED, or the stack hangs for an hour
         logger.error('routing seed failed', extra=exception_summary(exc))
         respond(event, 'FAILED', {})

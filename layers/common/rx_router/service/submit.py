@@ -8,17 +8,16 @@ attempt needs a new sourceOrderId, chosen deliberately by the caller.
 
 import hashlib
 import json
-import uuid
 from typing import Any
 
 from rx_router.adapters.base import adapter_for
-from rx_router.adapters.http import scrub
 from rx_router.adapters.outcomes import PharmacyFailed
 from rx_router.api.request import ApiRequest
 from rx_router.api.responses import ApiResponse
 from rx_router.clock import iso_timestamp
 from rx_router.errors import BadRequest, Conflict, PayloadTooLarge, Unprocessable
 from rx_router.observability import exception_summary, logger
+from rx_router.redaction import scrub
 from rx_router.routing import resolve_pharmacy
 from rx_router.settings import settings
 from rx_router.store import submissions
@@ -66,8 +65,6 @@ def result_response(record: SubmissionModel, *, replayed: bool = False) -> ApiRe
 
 
 def replay(existing: submissions.Existing) -> ApiResponse:
-    if existing.submission is None:
-        raise Conflict(submissions.IN_PROGRESS)
     if not existing.same_body:
         raise Conflict(
             'This source and sourceOrderId were already submitted with a different body; '
@@ -78,7 +75,7 @@ def replay(existing: submissions.Existing) -> ApiResponse:
     return result_response(existing.submission, replayed=True)
 
 
-def new_record(submission_id: str, client: ApiClient, rx: PrescriptionSubmission, pharmacy: str) -> SubmissionModel:
+def new_record(submission_id: str, client: ApiClient, rx: PrescriptionSubmission, pharmacy: str, digest: str) -> SubmissionModel:
     now = iso_timestamp()
     return SubmissionModel(
         id=submission_id,
@@ -92,6 +89,7 @@ def new_record(submission_id: str, client: ApiClient, rx: PrescriptionSubmission
         status=submissions.PENDING,
         test=rx.test,
         request_payload=rx.wire(),
+        body_hash=digest,
         created_at=now,
         updated_at=now,
     )
@@ -103,7 +101,7 @@ def submit_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
     wire = rx.wire()
     key = submissions.DedupKey(client.id, rx.source, rx.source_order_id)
     digest = body_hash(wire)
-    submission_id = str(uuid.uuid4())
+    submission_id = key.submission_id
     try:
         pharmacy = resolve_pharmacy(rx.routing_state, rx.preferred_pharmacy, cached_routes())
         adapter = adapter_for(pharmacy)
@@ -115,8 +113,8 @@ def submit_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
             raise
         return replay(existing)
 
-    record = new_record(submission_id, client, rx, pharmacy)
-    existing = submissions.reserve(key, digest, record)
+    record = new_record(submission_id, client, rx, pharmacy, digest)
+    existing = submissions.reserve(record)
     if existing is not None:
         return replay(existing)
 
@@ -129,7 +127,7 @@ def submit_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
         )
         logger.warning('pharmacy refused submission', extra={**log, 'pharmacy_http_status': failure.http_status})
         return result_response(record)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         # Never leave a reserved submission pending: a replay must answer, and ops must see it failed.
         submissions.record_outcome(record, status=submissions.FAILED, pharmacy_order_id=None, error=UNEXPECTED, response=None)
         logger.error('submission failed unexpectedly', extra={**log, **exception_summary(exc)})

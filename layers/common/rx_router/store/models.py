@@ -45,18 +45,6 @@ class RouteModel(Model):
     updated_at = UnicodeAttribute(attr_name='updatedAt')
 
 
-class SubmissionKeyModel(Model):
-    """Permanent deduplication reservation for (API client, source, sourceOrderId)."""
-
-    class Meta(_Meta):
-        table_name = os.environ['SUBMISSION_KEYS_TABLE']
-
-    dedup_key = UnicodeAttribute(hash_key=True, attr_name='dedupKey')
-    submission_id = UnicodeAttribute(attr_name='submissionId')
-    body_hash = UnicodeAttribute(attr_name='bodyHash')
-    created_at = UnicodeAttribute(attr_name='createdAt')
-
-
 class PharmacyOrderIndex(GlobalSecondaryIndex['SubmissionModel']):
     class Meta:
         index_name = 'pharmacy-order-index'
@@ -67,6 +55,8 @@ class PharmacyOrderIndex(GlobalSecondaryIndex['SubmissionModel']):
 
 
 class SubmissionModel(Model):
+    """One prescription submission. Its id is derived from the deduplication key (store/submissions.py)."""
+
     class Meta(_Meta):
         table_name = os.environ['SUBMISSIONS_TABLE']
 
@@ -84,6 +74,7 @@ class SubmissionModel(Model):
     carrier = UnicodeAttribute(null=True)
     error_message = UnicodeAttribute(null=True, attr_name='errorMessage')
     test = BooleanAttribute()
+    body_hash = UnicodeAttribute(attr_name='bodyHash')
     request_payload = JSONAttribute(attr_name='requestPayload')
     response_payload = JSONAttribute(null=True, attr_name='responsePayload')
     submitted_at = UnicodeAttribute(null=True, attr_name='submittedAt')
@@ -93,4 +84,4 @@ class SubmissionModel(Model):
     pharmacy_order_index = PharmacyOrderIndex()
 
 
-ALL_MODELS: tuple[type[Model], ...] = (ApiClientModel, RouteModel, SubmissionKeyModel, SubmissionModel)
+ALL_MODELS: tuple[type[Model], ...] = (ApiClientModel, RouteModel, SubmissionModel)

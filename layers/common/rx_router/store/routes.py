@@ -57,6 +57,8 @@ def seed_if_empty(routes: list[Route]) -> int:
         now = iso_timestamp()
         for route in routes:
             batch.save(
-                RouteModel(state=route.state, pharmacy=route.pharmacy, priority=route.priority, is_active=route.is_active, updated_at=now)
+                RouteModel(
+                    state=route.state, pharmacy=route.pharmacy, priority=route.priority, is_active=route.is_active, updated_at=now
+                )
             )
     return len(routes)

@@ -1,23 +1,25 @@
-"""Submission records and their permanent deduplication keys."""
+"""Submission records. A record's id is a UUIDv5 of its deduplication key (API client, source,
+sourceOrderId), so the conditional put that creates the record is also the permanent reservation of
+the key: two concurrent duplicates can never both create a record, let alone a pharmacy order.
 
-import hashlib
+The id is not guessable by other clients: it depends on the owning client's id, which only that
+client is ever shown, and GET checks ownership regardless.
+"""
+
+import uuid
 from dataclasses import dataclass
-from typing import Any
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import PutError
 
 from rx_router.clock import iso_timestamp
-from rx_router.errors import Conflict
-from rx_router.store.models import SubmissionKeyModel, SubmissionModel
+from rx_router.store.models import SubmissionModel
 
 PENDING = 'pending'
 SUBMITTED = 'submitted'
 FAILED = 'failed'
 IN_PROGRESS = 'A submission with this source and sourceOrderId is still being processed; retry in a few seconds'
 
-_connection = Connection(connect_timeout_seconds=2, read_timeout_seconds=5, max_retry_attempts=3)
+_ID_NAMESPACE = uuid.UUID('6f1d8a52-6c2e-4f4e-9a55-2b7d3c1e9f10')
 
 
 @dataclass(frozen=True)
@@ -27,43 +29,33 @@ class DedupKey:
     source_order_id: str
 
     @property
-    def value(self) -> str:
-        joined = '\x1f'.join((self.api_key_id, self.source, self.source_order_id))
-        return hashlib.sha256(joined.encode('utf-8')).hexdigest()
+    def submission_id(self) -> str:
+        return str(uuid.uuid5(_ID_NAMESPACE, '\x1f'.join((self.api_key_id, self.source, self.source_order_id))))
 
 
 @dataclass(frozen=True)
 class Existing:
-    submission: SubmissionModel | None
+    submission: SubmissionModel
     same_body: bool
 
 
-def reserve(key: DedupKey, body_hash: str, submission: SubmissionModel) -> Existing | None:
-    """Atomically claims the key and writes the pending record; returns what holds the key if it is taken."""
-    reservation = SubmissionKeyModel(
-        dedup_key=key.value, submission_id=submission.id, body_hash=body_hash, created_at=submission.created_at
-    )
+def reserve(submission: SubmissionModel) -> Existing | None:
+    """Writes the pending record if its key is free; otherwise returns the record that holds the key."""
     try:
-        with TransactWrite(connection=_connection) as transaction:
-            transaction.save(reservation, condition=SubmissionKeyModel.dedup_key.does_not_exist())
-            transaction.save(submission, condition=SubmissionModel.id.does_not_exist())
-    except TransactWriteError as exc:
-        if exc.cause_response_code != 'TransactionCanceledException':
+        submission.save(condition=SubmissionModel.id.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code != 'ConditionalCheckFailedException':
             raise
-        existing = find_existing(key, body_hash)
+        existing = get(submission.id)
         if existing is None:
-            # Cancelled by a concurrent transaction on the same key that has not committed yet.
-            raise Conflict(IN_PROGRESS) from None
-        return existing
+            raise
+        return Existing(existing, same_body=existing.body_hash == submission.body_hash)
     return None
 
 
 def find_existing(key: DedupKey, body_hash: str) -> Existing | None:
-    try:
-        held = SubmissionKeyModel.get(key.value, consistent_read=True)
-    except SubmissionKeyModel.DoesNotExist:
-        return None
-    return Existing(submission=get(held.submission_id), same_body=held.body_hash == body_hash)
+    existing = get(key.submission_id)
+    return Existing(existing, same_body=existing.body_hash == body_hash) if existing else None
 
 
 def get(submission_id: str) -> SubmissionModel | None:
@@ -74,7 +66,7 @@ def get(submission_id: str) -> SubmissionModel | None:
 
 
 def record_outcome(
-    submission: SubmissionModel, *, status: str, pharmacy_order_id: str | None, error: str | None, response: Any
+    submission: SubmissionModel, *, status: str, pharmacy_order_id: str | None, error: str | None, response: object
 ) -> None:
     now = iso_timestamp()
     actions = [

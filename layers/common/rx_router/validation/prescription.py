@@ -5,17 +5,20 @@ Field names on the wire are the spec's camelCase; every message is safe to retur
 
 import base64
 import binascii
+import math
 import re
 from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
 from rx_router.clock import utc_now
 from rx_router.errors import ValidationFailed
 from rx_router.validation.us import US_STATES, is_dea_number, is_npi, is_zip, phone_digits
+
+MAX_QUANTITY = 100_000
 
 
 def _check(condition_fn: Any, message: str) -> AfterValidator:
@@ -64,10 +67,15 @@ def _base64(value: str) -> str:
     return value
 
 
-def _positive(value: int | float) -> int | float:
+def _positive_number(value: Any) -> int | float:
+    """A JSON number > 0; integral values become int, as JavaScript writes them (1, not 1.0)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError('Must be a number')
     if value <= 0:
         raise ValueError('Must be positive')
-    return value
+    if value > MAX_QUANTITY:
+        raise ValueError(f'Must be at most {MAX_QUANTITY}')
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def text(max_length: int) -> Any:
@@ -75,13 +83,17 @@ def text(max_length: int) -> Any:
 
 
 Name = text(100)
-StateCode = Annotated[str, Field(min_length=2, max_length=2), _check(US_STATES.__contains__, 'Must be a two-letter US state code')]
+StateCode = Annotated[
+    str, Field(min_length=2, max_length=2), _check(US_STATES.__contains__, 'Must be a two-letter US state code')
+]
 Zip = Annotated[str, Field(max_length=10), _check(is_zip, 'Must be a 5- or 9-digit ZIP code')]
 Phone = Annotated[str, Field(max_length=30), _check(lambda v: phone_digits(v) is not None, 'Must be a 10-digit US phone number')]
-Email = Annotated[str, Field(max_length=254), _check(re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$').match, 'Must be a valid email address')]
+Email = Annotated[
+    str, Field(max_length=254), _check(re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$').match, 'Must be a valid email address')
+]
 Npi = Annotated[str, _check(is_npi, 'Must be a valid 10-digit NPI')]
 Dea = Annotated[str, _check(is_dea_number, 'Must be a valid DEA registration number')]
-PositiveNumber = Annotated[int | float, Field(le=100_000), AfterValidator(_positive)]
+PositiveNumber = Annotated[int | float, PlainValidator(_positive_number)]
 
 
 class WireModel(BaseModel):

@@ -1,0 +1,56 @@
+# Pharmacy Router. `make test` is what CI runs (.ci/run); `make run` starts the local stack.
+PYTHON ?= python3.12
+VENV := .venv
+SAM_VENV := .tools/sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: install lint format validate build test unit integration bench run clean
+
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: the Lambda runtime is Python 3.12 (.python-version)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+install: $(VENV)/.installed $(SAM_VENV)/.installed
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+
+build: $(SAM_VENV)/.installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM) build
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit -q
+
+integration: $(VENV)/.installed
+	$(PY) -m pytest tests/integration -q
+
+test: install lint validate build
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed
+	$(PY) bench/bench.py
+
+run:
+	@echo "make run: the local stack (emulated AWS, API and sandbox pharmacies) is not built yet; see issue 3 and README." >&2
+	@exit 2
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache .bench

@@ -1,0 +1,146 @@
+"""Runs the real submit handler in-process with the network stubbed; writes its timings as JSON.
+
+Run by bench.py in a fresh process (it patches botocore for the whole process).
+"""
+
+import io
+import json
+import statistics
+import sys
+import time
+from typing import Any
+
+import botocore.session
+from botocore.awsrequest import AWSResponse
+
+CLIENT_ITEM = {
+    'apiKey': {'S': 'rxk_bench'},
+    'id': {'S': 'client-bench'},
+    'name': {'S': 'bench'},
+    'secrets': {'L': [{'S': 'bench-secret'}]},
+    'active': {'BOOL': True},
+    'createdAt': {'S': '2026-01-01T00:00:00.000Z'},
+    'updatedAt': {'S': '2026-01-01T00:00:00.000Z'},
+}
+ROUTES = [
+    {
+        'state': {'S': 'TX'},
+        'pharmacy': {'S': 'strive'},
+        'priority': {'N': '100'},
+        'isActive': {'BOOL': True},
+        'updatedAt': {'S': 'x'},
+    }
+]
+CREDENTIALS = json.dumps({'strive': {'client_id': 'cid', 'client_secret': 'csecret'}})
+
+
+class RawBody(io.BytesIO):
+    def stream(self, **kwargs: Any) -> Any:
+        contents = self.read()
+        while contents:
+            yield contents
+            contents = self.read()
+
+
+def answer(request: Any, **kwargs: Any) -> AWSResponse:
+    target = request.headers.get('X-Amz-Target', b'')
+    target = target.decode() if isinstance(target, bytes) else target
+    operation = target.rsplit('.', 1)[-1]
+    if operation == 'GetItem':
+        body: dict[str, Any] = {'Item': CLIENT_ITEM}
+    elif operation == 'Scan':
+        body = {'Items': ROUTES, 'Count': 1, 'ScannedCount': 1}
+    elif operation == 'UpdateItem':
+        sent = json.loads(request.body)
+        attributes = {
+            k: {'S': 'x'}
+            for k in (
+                'apiKeyId',
+                'source',
+                'sourceOrderId',
+                'callbackUrl',
+                'patientState',
+                'medicationName',
+                'createdAt',
+                'updatedAt',
+            )
+        }
+        attributes.update(
+            id=sent['Key']['id'],
+            pharmacy={'S': 'strive'},
+            status={'S': 'submitted'},
+            pharmacyOrderId={'S': 'STV-1'},
+            test={'BOOL': False},
+            requestPayload={'S': '{}'},
+        )
+        body = {'Attributes': attributes}
+    elif operation == 'GetSecretValue':
+        body = {'Name': 'bench/pharmacy-credentials', 'SecretString': CREDENTIALS}
+    else:  # TransactWriteItems and anything else that answers with an empty object
+        body = {}
+    return AWSResponse(request.url, 200, {'content-type': 'application/x-amz-json-1.0'}, RawBody(json.dumps(body).encode()))
+
+
+_create_client = botocore.session.Session.create_client
+
+
+def create_stubbed_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+    client = _create_client(self, *args, **kwargs)
+    client.meta.events.register_first('before-send', answer)
+    return client
+
+
+botocore.session.Session.create_client = create_stubbed_client  # type: ignore[method-assign]
+
+
+def main(result_path: str) -> None:
+    import httpx
+
+    from functions.submit.app import lambda_handler
+    from rx_router.adapters import http as pharmacy_http
+    from tests.support import Credentials, LambdaContext, submission, submit_event
+
+    def pharmacy(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith('generate-access-token'):
+            return httpx.Response(200, json={'access_token': 't', 'expires_in': 86400})
+        return httpx.Response(201, json={'order_tracking_id': 'STV-1', 'status': 'Created'})
+
+    pharmacy_http._client = httpx.Client(transport=httpx.MockTransport(pharmacy))
+    creds = Credentials('rxk_bench', 'bench-secret')
+    batch, batches = 200, 15
+    events = [submit_event(creds, submission(sourceOrderId=f'bench-{i}')) for i in range(batch * batches + 1)]
+    context = LambdaContext()
+
+    started = time.perf_counter()
+    assert lambda_handler(events[0], context)['statusCode'] == 201
+    first_ms = (time.perf_counter() - started) * 1000
+
+    per_call = []
+    for b in range(batches):
+        chunk = events[1 + b * batch : 1 + (b + 1) * batch]
+        cpu = time.process_time()
+        for event in chunk:
+            lambda_handler(event, context)
+        per_call.append((time.process_time() - cpu) * 1000 / batch)
+    status = lambda_handler(events[-1], context)['statusCode']
+    assert status == 201, status
+    with open(result_path, 'w') as out:
+        figures = {'first_ms': first_ms, 'warm_cpu_ms': statistics.median(per_call), 'batch': batch, 'batches': batches}
+        json.dump({**figures, 'getitem_cpu_ms': getitem_cpu_ms()}, out)
+
+
+def getitem_cpu_ms() -> float:
+    """CPU of one stubbed GetItem: a yardstick for comparing the submit figure across machines."""
+    from rx_router.store.models import ApiClientModel
+
+    samples = []
+    for _ in range(7):
+        cpu = time.process_time()
+        for _ in range(500):
+            ApiClientModel.get('rxk_bench')
+        samples.append((time.process_time() - cpu) * 1000 / 500)
+    return statistics.median(samples)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1])

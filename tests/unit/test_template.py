@@ -1,0 +1,116 @@
+"""template.yaml is the source of truth; these tests keep the code and the template in step."""
+
+import importlib
+import json
+from typing import Any
+
+import pytest
+
+from rx_router.store.models import ALL_MODELS
+from tests.support import EVENTS
+from tests.template import http_routes, resources, template
+
+FUNCTIONS = resources('AWS::Serverless::Function')
+TABLE_ENV = {'API_CLIENTS_TABLE', 'ROUTING_TABLE', 'SUBMISSIONS_TABLE'}
+
+
+def table_for(model: Any) -> dict[str, Any]:
+    env_name = next(
+        k
+        for k, v in template()['Globals']['Function']['Environment']['Variables'].items()
+        if k in TABLE_ENV and v == {'Ref': _logical_id(model)}
+    )
+    assert env_name
+    return template()['Resources'][_logical_id(model)]['Properties']
+
+
+def _logical_id(model: Any) -> str:
+    return {
+        'ApiClientModel': 'ApiClientsTable',
+        'RouteModel': 'RoutingTable',
+        'SubmissionModel': 'SubmissionsTable',
+    }[model.__name__]
+
+
+@pytest.mark.parametrize('model', ALL_MODELS, ids=lambda m: m.__name__)
+def test_table_keys_match_the_pynamodb_model(model: Any) -> None:
+    props = table_for(model)
+    schema = model._get_schema()
+    assert {(k['AttributeName'], k['KeyType']) for k in props['KeySchema']} == {
+        (k['AttributeName'], k['KeyType']) for k in schema['key_schema']
+    }
+    declared = {(a['AttributeName'], a['AttributeType']) for a in props['AttributeDefinitions']}
+    assert declared == {(a['AttributeName'], a['AttributeType']) for a in schema['attribute_definitions']}
+    indexes = {
+        i['IndexName']: {(k['AttributeName'], k['KeyType']) for k in i['KeySchema']}
+        for i in props.get('GlobalSecondaryIndexes', [])
+    }
+    assert indexes == {
+        i['index_name']: {(k['AttributeName'], k['KeyType']) for k in i['key_schema']}
+        for i in schema.get('global_secondary_indexes', [])
+    }
+
+
+@pytest.mark.parametrize('name', ['ApiClientsTable', 'RoutingTable', 'SubmissionsTable'])
+def test_tables_are_encrypted_on_demand_recoverable_and_retained(name: str) -> None:
+    table = template()['Resources'][name]
+    assert table['DeletionPolicy'] == 'Retain'
+    props = table['Properties']
+    assert props['BillingMode'] == 'PAY_PER_REQUEST'
+    assert props['SSESpecification'] == {'SSEEnabled': True}
+    assert props['PointInTimeRecoverySpecification'] == {'PointInTimeRecoveryEnabled': True}
+
+
+def test_routes_are_the_spec_routes() -> None:
+    assert http_routes() == {
+        'POST /rx/prescriptions/submit': 'SubmitFunction',
+        'GET /rx/prescriptions/{id}': 'GetSubmissionFunction',
+        'GET /rx/health': 'HealthFunction',
+    }
+
+
+@pytest.mark.parametrize('name', sorted(FUNCTIONS))
+def test_every_function_handler_exists(name: str) -> None:
+    props = FUNCTIONS[name]['Properties']
+    package = 'functions.' + props['CodeUri'].strip('/').split('/')[-1]
+    module_name, attr = props['Handler'].rsplit('.', 1)
+    module = importlib.import_module(f'{package}.{module_name}')
+    assert callable(getattr(module, attr))
+
+
+def test_sample_events_match_declared_routes() -> None:
+    route_keys = {json.loads(p.read_text()).get('routeKey') for p in EVENTS.glob('*.json')}
+    assert route_keys == set(http_routes())
+
+
+def test_runtime_architecture_and_layer_build() -> None:
+    globals_ = template()['Globals']['Function']
+    assert globals_['Runtime'] == 'python3.12'
+    assert globals_['Architectures'] == ['arm64']
+    layer = template()['Resources']['CommonLayer']
+    assert layer['Metadata'] == {'BuildMethod': 'python3.12', 'BuildArchitecture': 'arm64'}
+    assert layer['Properties']['CompatibleArchitectures'] == ['arm64']
+
+
+def test_no_wildcard_iam_actions() -> None:
+    for name, fn in FUNCTIONS.items():
+        for policy in fn['Properties'].get('Policies', []):
+            assert isinstance(policy, dict) and 'Statement' in policy, f'{name}: use explicit statements'
+            for statement in policy['Statement']:
+                for action in statement['Action']:
+                    assert '*' not in action, f'{name}: {action}'
+                assert statement['Resource'] != '*'
+
+
+def test_callback_queue_has_dead_letter_queue_that_outlives_it() -> None:
+    queue = template()['Resources']['CallbackQueue']['Properties']
+    dlq = template()['Resources']['CallbackDeadLetterQueue']['Properties']
+    assert queue['RedrivePolicy']['deadLetterTargetArn'] == {'Fn::GetAtt': 'CallbackDeadLetterQueue.Arn'}
+    assert dlq['MessageRetentionPeriod'] > queue['MessageRetentionPeriod']
+    assert queue['SqsManagedSseEnabled'] and dlq['SqsManagedSseEnabled']
+
+
+def test_submit_timeout_leaves_room_for_token_and_order_calls() -> None:
+    submit = FUNCTIONS['SubmitFunction']['Properties']
+    pharmacy_timeout = float(submit['Environment']['Variables']['PHARMACY_TIMEOUT_SECONDS'])
+    assert 2 * pharmacy_timeout + 5 <= submit['Timeout'] <= 29  # token + order + DynamoDB; HTTP API gives up at 30 s

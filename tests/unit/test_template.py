@@ -62,7 +62,7 @@ def test_tables_are_encrypted_on_demand_recoverable_and_retained(name: str) -> N
 
 
 def test_routes_are_the_spec_routes() -> None:
-    assert http_routes() == {
+    assert {r.route_key: r.function for r in http_routes()} == {
         'POST /rx/prescriptions/submit': 'SubmitFunction',
         'GET /rx/prescriptions/{id}': 'GetSubmissionFunction',
         'GET /rx/health': 'HealthFunction',
@@ -80,7 +80,7 @@ def test_every_function_handler_exists(name: str) -> None:
 
 def test_sample_events_match_declared_routes() -> None:
     route_keys = {json.loads(p.read_text()).get('routeKey') for p in EVENTS.glob('*.json')}
-    assert route_keys == set(http_routes())
+    assert route_keys == {r.route_key for r in http_routes()}
 
 
 def test_runtime_architecture_and_layer_build() -> None:

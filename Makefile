@@ -7,12 +7,13 @@ SAM := $(SAM_VENV)/bin/sam
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install lint format validate build test unit integration bench run clean
+.PHONY: install lint format validate build test unit integration e2e bench run clean
 
-$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: the Lambda runtime is Python 3.12 (.python-version)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
@@ -42,15 +43,17 @@ unit: $(VENV)/.installed
 integration: $(VENV)/.installed
 	$(PY) -m pytest tests/integration -q
 
+e2e: $(VENV)/.installed
+	$(PY) -m pytest tests/e2e -q
+
 test: install lint validate build
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench.py
 
-run:
-	@echo "make run: the local stack (emulated AWS, API and sandbox pharmacies) is not built yet; see issue 3 and README." >&2
-	@exit 2
+run: $(VENV)/.installed
+	$(PY) -m rxlocal
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .bench

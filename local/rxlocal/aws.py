@@ -35,7 +35,7 @@ def start(port: int = 0) -> LocalAws:
     os.environ.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID='local',
-        AWS_SECRET_ACCESS_KEY='local',  # noqa: S105 - moto accepts any credentials
+        AWS_SECRET_ACCESS_KEY='local',  # noqa: S106 - moto accepts any credentials
         AWS_DEFAULT_REGION=REGION,
         AWS_REGION=REGION,
     )

@@ -5,6 +5,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from pynamodb.exceptions import PutError
+
 from rx_router.clock import iso_timestamp
 from rx_router.errors import NotFound
 from rx_router.settings import settings
@@ -57,10 +59,22 @@ def find_active_client(api_key: str) -> ApiClient | None:
 
 
 def create_client(name: str) -> IssuedCredentials:
+    return _put_client(name, api_key=f'rxk_{random.token_urlsafe(18)}', secret=random.token_urlsafe(32))
+
+
+def ensure_client(name: str, *, api_key: str, api_secret: str) -> None:
+    """Creates a client with given credentials unless the key exists (local demo client)."""
+    try:
+        _put_client(name, api_key=api_key, secret=api_secret)
+    except PutError as exc:
+        if exc.cause_response_code != 'ConditionalCheckFailedException':
+            raise
+
+
+def _put_client(name: str, *, api_key: str, secret: str) -> IssuedCredentials:
     now = iso_timestamp()
-    secret = random.token_urlsafe(32)
     item = ApiClientModel(
-        api_key=f'rxk_{random.token_urlsafe(18)}',
+        api_key=api_key,
         client_id=str(uuid.uuid4()),
         name=name,
         secrets=[secret],

@@ -1,0 +1,3 @@
+from rxlocal.stack import main
+
+raise SystemExit(main())

@@ -51,6 +51,7 @@ test: install lint validate build
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench.py
+	$(PY) bench/local_latency.py
 
 run: $(VENV)/.installed
 	$(PY) -m rxlocal

@@ -10,7 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningStack, SignedClient, start_stack, stop_stack
+from rxlocal import launcher
+from rxlocal.client import SignedClient
+from tests.e2e.conftest import E2EStack as RunningStack
 from tests.support import ROOT, Credentials, submission
 
 
@@ -29,7 +31,7 @@ def sandbox_orders(stack: RunningStack, pharmacy: str) -> dict[str, Any]:
 
 @pytest.fixture(scope='module')
 def client(stack: RunningStack) -> SignedClient:
-    return SignedClient(stack.url, stack.demo)
+    return stack.client(stack.demo)
 
 
 def test_health(stack: RunningStack) -> None:
@@ -70,7 +72,7 @@ def test_get_owner_other_client_and_unknown(stack: RunningStack, client: SignedC
     mine = client.get(created['submissionId'])
     assert mine.status_code == 200
     assert mine.json()['pharmacyOrderId'] == created['pharmacyOrderId']
-    other = SignedClient(stack.url, stack.new_client('other clinic'))
+    other = stack.client(stack.new_client('other clinic'))
     assert other.get(created['submissionId']).status_code == 403
     assert client.get(str(uuid.uuid4())).status_code == 404
 
@@ -89,7 +91,7 @@ def test_duplicates_replay_and_conflict(stack: RunningStack, client: SignedClien
 
 
 def test_authentication_and_validation_errors(stack: RunningStack, client: SignedClient) -> None:
-    wrong = SignedClient(stack.url, Credentials(stack.demo.api_key, 'wrong-secret'))
+    wrong = stack.client(Credentials(stack.demo.api_key, 'wrong-secret'))
     assert wrong.submit(unique()).status_code == 401
     assert wrong.submit(unique()).json() == {'error': 'Invalid signature'}
     invalid = unique(patient={**submission()['patient'], 'dob': '1990-13-45'})
@@ -148,7 +150,7 @@ def test_cli_rotate_and_revoke(stack: RunningStack) -> None:
     creds = stack.new_client('rotating clinic')
     rotated = json.loads(stack.cli('clients', 'rotate-secret', creds.api_key).stdout)
     for secret in (creds.api_secret, rotated['apiSecret']):
-        assert SignedClient(stack.url, Credentials(creds.api_key, secret)).submit(unique()).status_code == 201
+        assert stack.client(Credentials(creds.api_key, secret)).submit(unique()).status_code == 201
     listed = {c['apiKey']: c for c in json.loads(stack.cli('clients', 'list').stdout)}
     assert listed[creds.api_key]['activeSecrets'] == 2
     assert 'apiSecret' not in json.dumps(listed)
@@ -166,9 +168,9 @@ def test_sandbox_sends_its_native_ship_webhook(stack: RunningStack, client: Sign
 
 
 def test_stack_stops_cleanly_and_leaves_nothing(tmp_path: Path) -> None:
-    running = start_stack(tmp_path)
+    running = launcher.start(tmp_path)
     ports = [running.url, *running.state['sandboxes'].values(), running.state['awsEndpoint']]
-    assert stop_stack(running.process) == 0
+    assert launcher.stop(running.process) == 0
     assert not (tmp_path / 'local-stack.json').exists()
     for url in ports:
         with pytest.raises(httpx.TransportError):

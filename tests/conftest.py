@@ -12,6 +12,10 @@ TEST_ENV = {
     'ROUTING_TABLE': 'test-routing',
     'SUBMISSIONS_TABLE': 'test-submissions',
     'PHARMACY_CREDENTIALS_SECRET': 'test/pharmacy-credentials',
+    'WEBHOOK_SECRETS_SECRET': 'test/webhook-secrets',
+    'CALLBACK_QUEUE_URL': 'https://sqs.us-east-1.amazonaws.com/123456789012/test-callbacks',
+    'CALLBACK_MAX_ATTEMPTS': '3',
+    'CALLBACK_RETRY_SCHEDULE': '30,120',
     'BOOTHWYN_BASE_URL': 'https://boothwyn.pharmacy.test/',
     'GMP_BASE_URL': 'https://gmp.pharmacy.test/',
     'STRIVE_BASE_URL': 'https://strive.pharmacy.test',
@@ -25,3 +29,4 @@ for _name, _value in TEST_ENV.items():
     os.environ[_name] = _value
 os.environ.pop('AWS_ENDPOINT_URL', None)
 os.environ.pop('AWS_PROFILE', None)
+os.environ.pop('CALLBACK_ALLOW_LOOPBACK', None)

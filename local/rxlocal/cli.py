@@ -22,12 +22,16 @@ STACK_OUTPUT_ENV = {
 SUPPORT_FIELDS = (
     'id', 'status', 'pharmacy', 'pharmacyOrderId', 'trackingNumber', 'carrier', 'errorMessage', 'test',
     'patientState', 'medicationName', 'source', 'sourceOrderId', 'apiKeyId', 'callbackUrl',
-    'submittedAt', 'createdAt', 'updatedAt',
+    'submittedAt', 'createdAt', 'updatedAt', 'lastCallback', 'history',
 )  # fmt: skip
 
 
 class CliError(Exception):
     pass
+
+
+QUEUE_OUTPUTS = {'CallbackQueue': 'CallbackQueueUrl', 'CallbackDeadLetterQueue': 'CallbackDeadLetterQueueUrl'}
+_queues: dict[str, str] = {}
 
 
 def connect(args: argparse.Namespace) -> dict[str, Any] | None:
@@ -42,6 +46,7 @@ def connect(args: argparse.Namespace) -> dict[str, Any] | None:
         if missing:
             raise CliError(f'stack {args.stack} lacks outputs {", ".join(missing)}')
         os.environ.update({env: values[key] for key, env in STACK_OUTPUT_ENV.items()})
+        _queues.update({logical: values[key] for logical, key in QUEUE_OUTPUTS.items() if key in values})
         if session.region_name:
             os.environ['AWS_DEFAULT_REGION'] = session.region_name
         return None
@@ -51,6 +56,7 @@ def connect(args: argparse.Namespace) -> dict[str, Any] | None:
             f'no local stack is running ({state.state_file()} is missing): start one with `make run`, or pass --stack NAME'
         )
     os.environ.update(local['environment'])
+    _queues.update(local.get('queues', {}))
     os.environ.update(
         AWS_ENDPOINT_URL=local['awsEndpoint'],
         AWS_DEFAULT_REGION=local['region'],
@@ -156,6 +162,26 @@ def sandbox_action(args: argparse.Namespace, local: Any) -> None:
         raise CliError(f'sandbox answered {response.status_code}')
 
 
+def callbacks_redrive(args: argparse.Namespace, local: Any) -> None:
+    """Moves every job from the callback DLQ back to the callback queue (fix the receiver first)."""
+    import boto3
+
+    if not {'CallbackQueue', 'CallbackDeadLetterQueue'} <= _queues.keys():
+        raise CliError('the target stack does not expose its callback queues')
+    sqs = boto3.client('sqs')
+    moved = 0
+    while args.limit is None or moved < args.limit:
+        batch = sqs.receive_message(QueueUrl=_queues['CallbackDeadLetterQueue'], MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        messages = batch.get('Messages', [])
+        if not messages:
+            break
+        for message in messages:
+            sqs.send_message(QueueUrl=_queues['CallbackQueue'], MessageBody=message['Body'])
+            sqs.delete_message(QueueUrl=_queues['CallbackDeadLetterQueue'], ReceiptHandle=message['ReceiptHandle'])
+            moved += 1
+    emit({'redriven': moved})
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog='rxrouter', description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     root.add_argument('--stack', help='a deployed stack name (default: the running local stack)')
@@ -188,6 +214,11 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument('submission_id')
     show.add_argument('--payloads', action='store_true', help='include the request (patient data) and pharmacy response')
     show.set_defaults(run=submissions_show)
+
+    callbacks = groups.add_parser('callbacks', help='callback delivery').add_subparsers(dest='command', required=True)
+    redrive = callbacks.add_parser('redrive', help='replay the dead-letter queue into the callback queue')
+    redrive.add_argument('--limit', type=int, help='move at most this many jobs')
+    redrive.set_defaults(run=callbacks_redrive)
 
     sandbox = groups.add_parser('sandbox', help='make a sandbox pharmacy act on an order (local stack)')
     actions = sandbox.add_subparsers(dest='action', required=True)

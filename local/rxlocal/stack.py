@@ -47,7 +47,7 @@ DEMO_SUBMISSION = {
     'test': True,
 }
 # Function settings the launching environment may override locally (everything else comes from the template).
-OVERRIDABLE = ('PHARMACY_TIMEOUT_SECONDS', 'POWERTOOLS_LOG_LEVEL')
+OVERRIDABLE = ('PHARMACY_TIMEOUT_SECONDS', 'POWERTOOLS_LOG_LEVEL', 'CALLBACK_RETRY_SCHEDULE')
 
 
 @dataclass
@@ -86,13 +86,22 @@ class LocalStack:
         self.gateway = Gateway(template.http_routes(), self.config.port)
         self._make_sandboxes()
         refs = {**self.aws.refs, **self._parameters()}
-        aws.create_secrets(self.aws, {'PharmacyCredentialsSecret': lambda: PHARMACY_CREDENTIALS})
+        hooks = self.config.webhook_secrets
+        aws.create_secrets(
+            self.aws,
+            {
+                'PharmacyCredentialsSecret': lambda: PHARMACY_CREDENTIALS,
+                'WebhookSecretsSecret': lambda: {
+                    'boothwyn': [hooks['BOOTHWYN_WEBHOOK_SECRET']],
+                    'strive': [hooks['STRIVE_WEBHOOK_SECRET']],
+                },
+            },
+        )
         refs.update(self.aws.refs)
         environment = aws.function_environment(refs)
         environment.update(self.config.overrides)
         environment.setdefault('POWERTOOLS_LOG_LEVEL', self.config.log_level)
-        environment['ROUTER_LOCAL_MODE'] = 'true'
-        environment.update(self.config.webhook_secrets)
+        environment['CALLBACK_ALLOW_LOOPBACK'] = 'true'  # local callback receivers listen on 127.0.0.1
         os.environ.update(environment)  # before the layer is imported: the models read table names at import
         aws.create_tables()
         aws.create_queues(self.aws)
@@ -181,6 +190,7 @@ class LocalStack:
             'region': aws.REGION,
             'environment': environment,
             'sandboxes': {name: s.url for name, s in self.sandboxes.items()},
+            'queues': {name: self.aws.refs[name] for name in template.resources('AWS::SQS::Queue')},
             'demoClient': {'apiKey': DEMO_API_KEY, 'apiSecret': DEMO_API_SECRET},
         }
 

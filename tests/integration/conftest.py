@@ -12,11 +12,16 @@ from moto import mock_aws
 from rx_router.adapters import base as adapters
 from rx_router.adapters import http as pharmacy_http
 from rx_router.adapters import strive
+from rx_router.callbacks import jobs, url_safety
 from rx_router.routing import default_routes
 from rx_router.store import clients, routes
 from rx_router.store.models import ALL_MODELS
 from tests.fake_pharmacies import FakePharmacies
 from tests.support import Credentials
+
+WEBHOOK_SECRETS = {'boothwyn': ['boothwyn-hook-secret'], 'strive': ['strive-hook-old', 'strive-hook-new']}
+# What hosts in tests resolve to: the public example.com address, or a test's own choice.
+FAKE_DNS: dict[str, list[str]] = {}
 
 PHARMACY_CREDENTIALS = {
     'boothwyn': {'api_key': 'boothwyn-functions-key'},
@@ -33,6 +38,14 @@ def aws() -> Iterator[None]:
         boto3.client('secretsmanager').create_secret(
             Name=os.environ['PHARMACY_CREDENTIALS_SECRET'], SecretString=json.dumps(PHARMACY_CREDENTIALS)
         )
+        boto3.client('secretsmanager').create_secret(
+            Name=os.environ['WEBHOOK_SECRETS_SECRET'], SecretString=json.dumps(WEBHOOK_SECRETS)
+        )
+        sqs = boto3.client('sqs')
+        dlq = sqs.create_queue(QueueName='test-callbacks-dlq')['QueueUrl']
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
+        redrive = json.dumps({'deadLetterTargetArn': dlq_arn, 'maxReceiveCount': os.environ['CALLBACK_MAX_ATTEMPTS']})
+        sqs.create_queue(QueueName='test-callbacks', Attributes={'RedrivePolicy': redrive, 'VisibilityTimeout': '180'})
         routes.seed_if_empty(default_routes())
         yield
 
@@ -46,8 +59,24 @@ def fresh_caches() -> Iterator[None]:
     routes.forget_cached_routes()
     strive._tokens.clear()
     adapters._adapters.clear()
+    jobs._sqs.cache_clear()
     yield
     parameters.clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    FAKE_DNS.clear()
+
+    def resolve(host: str, port: int) -> list[str]:
+        if host in FAKE_DNS:
+            return FAKE_DNS[host]
+        if host == 'example.com' or host.endswith('.example.com'):
+            return ['93.184.215.14']
+        raise OSError('name does not resolve (tests run offline)')
+
+    monkeypatch.setattr(url_safety, 'resolve', resolve)
+    return FAKE_DNS
 
 
 @pytest.fixture(autouse=True)

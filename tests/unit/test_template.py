@@ -66,6 +66,8 @@ def test_routes_are_the_spec_routes() -> None:
         'POST /rx/prescriptions/submit': 'SubmitFunction',
         'GET /rx/prescriptions/{id}': 'GetSubmissionFunction',
         'GET /rx/health': 'HealthFunction',
+        'POST /rx/webhooks/boothwyn': 'BoothwynWebhookFunction',
+        'POST /rx/webhooks/strive': 'StriveWebhookFunction',
     }
 
 
@@ -79,7 +81,7 @@ def test_every_function_handler_exists(name: str) -> None:
 
 
 def test_sample_events_match_declared_routes() -> None:
-    route_keys = {json.loads(p.read_text()).get('routeKey') for p in EVENTS.glob('*.json')}
+    route_keys = {json.loads(p.read_text()).get('routeKey') for p in EVENTS.glob('*.json')} - {None}
     assert route_keys == {r.route_key for r in http_routes()}
 
 
@@ -114,3 +116,34 @@ def test_submit_timeout_leaves_room_for_token_and_order_calls() -> None:
     submit = FUNCTIONS['SubmitFunction']['Properties']
     pharmacy_timeout = float(submit['Environment']['Variables']['PHARMACY_TIMEOUT_SECONDS'])
     assert 2 * pharmacy_timeout + 5 <= submit['Timeout'] <= 29  # token + order + DynamoDB; HTTP API gives up at 30 s
+
+
+def test_callback_sender_consumes_the_queue_with_partial_batches_and_matching_retry_budget() -> None:
+    sender = FUNCTIONS['CallbackSenderFunction']['Properties']
+    [event] = sender['Events'].values()
+    assert event['Type'] == 'SQS'
+    assert event['Properties']['Queue'] == {'Fn::GetAtt': 'CallbackQueue.Arn'}
+    assert event['Properties']['FunctionResponseTypes'] == ['ReportBatchItemFailures']
+    queue = template()['Resources']['CallbackQueue']['Properties']
+    assert queue['VisibilityTimeout'] >= 6 * sender['Timeout']
+    max_attempts = int(template()['Globals']['Function']['Environment']['Variables']['CALLBACK_MAX_ATTEMPTS'])
+    assert queue['RedrivePolicy']['maxReceiveCount'] == max_attempts
+
+
+def test_retry_schedule_fits_the_queue_and_spans_about_a_day() -> None:
+    from rx_router.settings import DEFAULT_RETRY_SCHEDULE
+
+    schedule = [int(s) for s in DEFAULT_RETRY_SCHEDULE.split(',')]
+    max_attempts = int(template()['Globals']['Function']['Environment']['Variables']['CALLBACK_MAX_ATTEMPTS'])
+    assert len(schedule) == max_attempts - 1
+    assert 18 * 3600 <= sum(schedule) * 1.2 and sum(schedule) * 0.8 <= 30 * 3600
+    assert max(schedule) * 1.2 <= 43_200  # SQS visibility limit
+    retention = template()['Resources']['CallbackQueue']['Properties']['MessageRetentionPeriod']
+    assert sum(schedule) * 1.2 < retention
+
+
+def test_dead_letter_queue_depth_alarm() -> None:
+    alarm = template()['Resources']['CallbackDeadLetterAlarm']['Properties']
+    assert alarm['MetricName'] == 'ApproximateNumberOfMessagesVisible'
+    assert alarm['Dimensions'] == [{'Name': 'QueueName', 'Value': {'Fn::GetAtt': 'CallbackDeadLetterQueue.QueueName'}}]
+    assert alarm['Threshold'] == 0 and alarm['ComparisonOperator'] == 'GreaterThanThreshold'

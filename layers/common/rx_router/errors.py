@@ -41,8 +41,8 @@ class Unauthorized(RouterError):
     status = 401
     public_message = 'Invalid signature'
 
-    def __init__(self, reason: str) -> None:
-        super().__init__()
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        super().__init__(message)
         self.reason = reason
 
 

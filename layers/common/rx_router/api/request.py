@@ -2,10 +2,12 @@
 
 import base64
 import binascii
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from rx_router.errors import BadRequest
+from rx_router.errors import BadRequest, PayloadTooLarge
+from rx_router.settings import settings
 
 
 @dataclass(frozen=True)
@@ -37,3 +39,14 @@ class ApiRequest:
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
+
+
+def json_body(raw: bytes) -> Any:
+    """The decoded JSON body, after the size limit; malformed JSON is a 400."""
+    limit = settings().max_body_bytes
+    if len(raw) > limit:
+        raise PayloadTooLarge(f'Request body is larger than {limit} bytes')
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest('Request body is not valid JSON') from None

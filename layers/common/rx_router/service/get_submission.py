@@ -34,6 +34,18 @@ def submission_view(record: SubmissionModel) -> dict[str, Any]:
         'submittedAt': record.submitted_at,
         'createdAt': record.created_at,
         'updatedAt': record.updated_at,
+        'lastCallback': record.last_callback,
+        'history': [
+            {
+                'at': entry.at,
+                'source': entry.source,
+                'from': entry.from_status,
+                'to': entry.to_status,
+                'trackingNumber': entry.tracking_number,
+                'carrier': entry.carrier,
+            }
+            for entry in record.history or []
+        ],
     }
 
 

@@ -12,14 +12,14 @@ from typing import Any
 
 from rx_router.adapters.base import adapter_for
 from rx_router.adapters.outcomes import PharmacyFailed
-from rx_router.api.request import ApiRequest
+from rx_router.api.request import ApiRequest, json_body
 from rx_router.api.responses import ApiResponse
+from rx_router.callbacks import jobs, url_safety
 from rx_router.clock import iso_timestamp
-from rx_router.errors import BadRequest, Conflict, PayloadTooLarge, Unprocessable
+from rx_router.errors import Conflict, Unprocessable, ValidationFailed
 from rx_router.observability import exception_summary, logger
 from rx_router.redaction import scrub
 from rx_router.routing import resolve_pharmacy
-from rx_router.settings import settings
 from rx_router.store import submissions
 from rx_router.store.clients import ApiClient
 from rx_router.store.models import SubmissionModel
@@ -28,15 +28,6 @@ from rx_router.validation.prescription import PrescriptionSubmission, parse_subm
 
 REPLAYED_HEADER = 'idempotent-replayed'
 UNEXPECTED = 'Router error while submitting to the pharmacy: the pharmacy may have received the order; check before resubmitting'
-
-
-def decode_json(raw: bytes) -> Any:
-    if len(raw) > settings().max_body_bytes:
-        raise PayloadTooLarge(f'Request body is larger than {settings().max_body_bytes} bytes')
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        raise BadRequest('Request body is not valid JSON') from None
 
 
 def body_hash(wire: dict[str, Any]) -> str:
@@ -80,6 +71,7 @@ def new_record(submission_id: str, client: ApiClient, rx: PrescriptionSubmission
     return SubmissionModel(
         id=submission_id,
         api_key_id=client.id,
+        api_key=client.api_key,
         source=rx.source,
         source_order_id=rx.source_order_id,
         callback_url=rx.callback_url,
@@ -95,9 +87,17 @@ def new_record(submission_id: str, client: ApiClient, rx: PrescriptionSubmission
     )
 
 
+def check_callback_url(url: str) -> None:
+    try:
+        url_safety.check(url)
+    except url_safety.UnsafeCallbackUrl as exc:
+        raise ValidationFailed({'callbackUrl': [str(exc)]}) from None
+
+
 def submit_prescription(request: ApiRequest, client: ApiClient | None) -> ApiResponse:
     assert client is not None
-    rx = parse_submission(decode_json(request.raw_body))
+    rx = parse_submission(json_body(request.raw_body))
+    check_callback_url(rx.callback_url)
     wire = rx.wire()
     key = submissions.DedupKey(client.id, rx.source, rx.source_order_id)
     digest = body_hash(wire)
@@ -126,14 +126,17 @@ def submit_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
             record, status=submissions.FAILED, pharmacy_order_id=None, error=failure.message, response=scrub(failure.raw)
         )
         logger.warning('pharmacy refused submission', extra={**log, 'pharmacy_http_status': failure.http_status})
+        jobs.enqueue(record, initial=True)
         return result_response(record)
     except Exception as exc:  # noqa: BLE001
         # Never leave a reserved submission pending: a replay must answer, and ops must see it failed.
         submissions.record_outcome(record, status=submissions.FAILED, pharmacy_order_id=None, error=UNEXPECTED, response=None)
         logger.error('submission failed unexpectedly', extra={**log, **exception_summary(exc)})
+        jobs.enqueue(record, initial=True)
         return result_response(record)
     submissions.record_outcome(
         record, status=submissions.SUBMITTED, pharmacy_order_id=accepted.order_id, error=None, response=scrub(accepted.raw)
     )
     logger.info('submission accepted', extra={**log, 'pharmacy_order_id': accepted.order_id})
+    jobs.enqueue(record, initial=True)
     return result_response(record)

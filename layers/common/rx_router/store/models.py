@@ -7,6 +7,7 @@ from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
     ListAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
 )
@@ -45,6 +46,17 @@ class RouteModel(Model):
     updated_at = UnicodeAttribute(attr_name='updatedAt')
 
 
+class HistoryEntry(MapAttribute[str, str]):
+    """One change to a submission: when, who said so, old → new status, tracking as of then."""
+
+    at = UnicodeAttribute()
+    source = UnicodeAttribute()
+    from_status = UnicodeAttribute(null=True, attr_name='from')
+    to_status = UnicodeAttribute(attr_name='to')
+    tracking_number = UnicodeAttribute(null=True, attr_name='trackingNumber')
+    carrier = UnicodeAttribute(null=True)
+
+
 class PharmacyOrderIndex(GlobalSecondaryIndex['SubmissionModel']):
     class Meta:
         index_name = 'pharmacy-order-index'
@@ -62,6 +74,7 @@ class SubmissionModel(Model):
 
     id = UnicodeAttribute(hash_key=True)
     api_key_id = UnicodeAttribute(attr_name='apiKeyId')
+    api_key = UnicodeAttribute(attr_name='apiKey')
     source = UnicodeAttribute()
     source_order_id = UnicodeAttribute(attr_name='sourceOrderId')
     callback_url = UnicodeAttribute(attr_name='callbackUrl')
@@ -77,6 +90,8 @@ class SubmissionModel(Model):
     body_hash = UnicodeAttribute(attr_name='bodyHash')
     request_payload = JSONAttribute(attr_name='requestPayload')
     response_payload = JSONAttribute(null=True, attr_name='responsePayload')
+    history = ListAttribute(of=HistoryEntry, default=list)
+    last_callback = JSONAttribute(null=True, attr_name='lastCallback')
     submitted_at = UnicodeAttribute(null=True, attr_name='submittedAt')
     created_at = UnicodeAttribute(attr_name='createdAt')
     updated_at = UnicodeAttribute(attr_name='updatedAt')

@@ -8,18 +8,19 @@ client is ever shown, and GET checks ownership regardless.
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 
+from rx_router import statuses
 from rx_router.clock import iso_timestamp
-from rx_router.store.models import SubmissionModel
+from rx_router.store.models import HistoryEntry, SubmissionModel
 
-PENDING = 'pending'
-SUBMITTED = 'submitted'
-FAILED = 'failed'
+PENDING, SUBMITTED, FAILED = statuses.PENDING, statuses.SUBMITTED, statuses.FAILED
 IN_PROGRESS = 'A submission with this source and sourceOrderId is still being processed; retry in a few seconds'
-
+ROUTER = 'router'
 _ID_NAMESPACE = uuid.UUID('6f1d8a52-6c2e-4f4e-9a55-2b7d3c1e9f10')
+_UPDATE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,16 @@ class DedupKey:
 class Existing:
     submission: SubmissionModel
     same_body: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an update did: the status moved (a transition, worth a callback) and/or tracking was added."""
+
+    record: SubmissionModel
+    from_status: str
+    moved: bool
+    tracking_added: bool
 
 
 def reserve(submission: SubmissionModel) -> Existing | None:
@@ -65,17 +76,86 @@ def get(submission_id: str) -> SubmissionModel | None:
         return None
 
 
+def find_by_pharmacy_order(pharmacies: list[str], pharmacy_order_id: str) -> SubmissionModel | None:
+    """The submission a pharmacy's order id belongs to (index query; the index is eventually consistent)."""
+    for pharmacy in pharmacies:
+        for item in SubmissionModel.pharmacy_order_index.query(pharmacy, SubmissionModel.pharmacy_order_id == pharmacy_order_id):
+            return get(item.id)  # the index copy may lag: read the record itself
+    return None
+
+
+def _entry(source: str, old: str | None, new: str, tracking: str | None, carrier: str | None) -> HistoryEntry:
+    return HistoryEntry(
+        at=iso_timestamp(), source=source, from_status=old, to_status=new, tracking_number=tracking, carrier=carrier
+    )
+
+
 def record_outcome(
-    submission: SubmissionModel, *, status: str, pharmacy_order_id: str | None, error: str | None, response: object
+    submission: SubmissionModel, *, status: str, pharmacy_order_id: str | None, error: str | None, response: Any
 ) -> None:
     now = iso_timestamp()
     actions = [
         SubmissionModel.status.set(status),
         SubmissionModel.response_payload.set(response),
         SubmissionModel.updated_at.set(now),
+        SubmissionModel.history.set(SubmissionModel.history.append([_entry(ROUTER, PENDING, status, None, None)])),
     ]
     if pharmacy_order_id is not None:
         actions += [SubmissionModel.pharmacy_order_id.set(pharmacy_order_id), SubmissionModel.submitted_at.set(now)]
     if error is not None:
         actions.append(SubmissionModel.error_message.set(error))
     submission.update(actions=actions, condition=SubmissionModel.status == PENDING)
+
+
+def apply_update(
+    submission: SubmissionModel, *, source: str, status: str | None, tracking_number: str | None, carrier: str | None
+) -> Change:
+    """Applies a pharmacy's update under the forward-only rule, safely against concurrent updates.
+
+    The status moves only forward; tracking data is added whenever it is new. Each write is conditional
+    on the status read, so two webhooks racing cannot both make the same transition.
+    """
+    record = submission
+    for _ in range(_UPDATE_ATTEMPTS):
+        current = record.status
+        moved = status is not None and statuses.can_move(current, status)
+        new_tracking = tracking_number if tracking_number and tracking_number != record.tracking_number else None
+        new_carrier = carrier if carrier and carrier != record.carrier else None
+        if not moved and not new_tracking and not new_carrier:
+            return Change(record, current, moved=False, tracking_added=False)
+        to_status = status if moved and status else current
+        actions = [
+            SubmissionModel.updated_at.set(iso_timestamp()),
+            SubmissionModel.history.set(
+                SubmissionModel.history.append(
+                    [_entry(source, current, to_status, new_tracking or record.tracking_number, new_carrier or record.carrier)]
+                )
+            ),
+        ]
+        if moved:
+            actions.append(SubmissionModel.status.set(to_status))
+        if new_tracking:
+            actions.append(SubmissionModel.tracking_number.set(new_tracking))
+        if new_carrier:
+            actions.append(SubmissionModel.carrier.set(new_carrier))
+        try:
+            record.update(actions=actions, condition=SubmissionModel.status == current)
+            return Change(record, current, moved=moved, tracking_added=bool(new_tracking or new_carrier))
+        except UpdateError as exc:
+            if exc.cause_response_code != 'ConditionalCheckFailedException':
+                raise
+            fresh = get(record.id)
+            if fresh is None:
+                raise
+            record = fresh
+    raise RuntimeError('submission kept changing under a webhook update')
+
+
+def record_callback_attempt(submission_id: str, attempt: dict[str, Any]) -> None:
+    try:
+        SubmissionModel(id=submission_id).update(
+            actions=[SubmissionModel.last_callback.set(attempt)], condition=SubmissionModel.id.exists()
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != 'ConditionalCheckFailedException':
+            raise

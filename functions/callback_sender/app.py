@@ -1,0 +1,9 @@
+from typing import Any
+
+from rx_router.observability import logger
+from rx_router.service.send_callbacks import send_batch
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return send_batch(event, context)

@@ -1,0 +1,55 @@
+"""Posts one signed callback: to the address the URL check approved, within 15 s, never following redirects."""
+
+import ipaddress
+from dataclasses import dataclass
+
+import httpx
+
+from rx_router.auth import signature
+from rx_router.callbacks.url_safety import CheckedUrl
+from rx_router.clock import iso_timestamp
+
+TIMEOUT_SECONDS = 15.0
+EVENT_ID_HEADER = 'x-event-id'
+_client: httpx.Client | None = None
+
+
+def http_client() -> httpx.Client:
+    global _client
+    if _client is None:
+        _client = httpx.Client(timeout=httpx.Timeout(TIMEOUT_SECONDS, connect=5.0), follow_redirects=False)
+    return _client
+
+
+@dataclass(frozen=True)
+class Attempt:
+    delivered: bool
+    http_status: int | None
+    error: str | None
+
+
+def signed_headers(secret: str, body: bytes, event_id: str, timestamp: str | None = None) -> dict[str, str]:
+    timestamp = timestamp or iso_timestamp()
+    return {
+        'content-type': 'application/json',
+        'x-timestamp': timestamp,
+        'x-signature': signature(secret, timestamp, body),
+        EVENT_ID_HEADER: event_id,
+        'user-agent': 'pharmacy-router-callbacks/1',
+    }
+
+
+def post(checked: CheckedUrl, body: bytes, headers: dict[str, str]) -> Attempt:
+    address = checked.addresses[0]
+    literal = f'[{address}]' if isinstance(ipaddress.ip_address(address.split('%', 1)[0]), ipaddress.IPv6Address) else address
+    default_port = 443 if checked.scheme == 'https' else 80
+    host_header = checked.host if checked.port == default_port else f'{checked.host}:{checked.port}'
+    extensions = {'sni_hostname': checked.host} if checked.scheme == 'https' else {}
+    url = f'{checked.scheme}://{literal}:{checked.port}{checked.target}'
+    try:
+        response = http_client().post(url, content=body, headers={**headers, 'host': host_header}, extensions=extensions)
+    except httpx.TimeoutException:
+        return Attempt(False, None, f'timeout after {TIMEOUT_SECONDS:.0f} s')
+    except httpx.TransportError as exc:
+        return Attempt(False, None, f'connection failed ({type(exc).__name__})')
+    return Attempt(response.is_success, response.status_code, None if response.is_success else f'HTTP {response.status_code}')

@@ -1,0 +1,53 @@
+"""Callback jobs: what the submit and webhook paths put on the callback queue for the sender."""
+
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from rx_router.callbacks import payloads
+from rx_router.clock import iso_timestamp
+from rx_router.observability import exception_summary, logger
+from rx_router.settings import settings
+from rx_router.store import submissions
+from rx_router.store.models import SubmissionModel
+
+
+class CallbackJob(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, frozen=True)
+
+    event_id: str
+    submission_id: str
+    api_key: str
+    callback_url: str
+    payload: dict[str, Any]
+
+
+@cache
+def _sqs() -> Any:
+    import botocore.session  # already loaded by pynamodb; avoids importing boto3 in the API functions
+
+    return botocore.session.get_session().create_client('sqs')
+
+
+def job_for(record: SubmissionModel, *, initial: bool) -> CallbackJob:
+    payload = payloads.initial(record) if initial else payloads.update(record)
+    return CallbackJob(
+        event_id=payloads.event_id(record.id, record.status),
+        submission_id=record.id,
+        api_key=record.api_key,
+        callback_url=record.callback_url,
+        payload=payload,
+    )
+
+
+def enqueue(record: SubmissionModel, *, initial: bool) -> None:
+    """Queues the callback. A failure to queue is recorded on the submission, not raised: the caller's
+    answer is already decided, and `lastCallback.outcome == "not-queued"` tells operators to resend."""
+    job = job_for(record, initial=initial)
+    try:
+        _sqs().send_message(QueueUrl=settings().callback_queue_url, MessageBody=job.model_dump_json(by_alias=True))
+    except Exception as exc:  # noqa: BLE001
+        logger.error('callback not queued', extra={'submission_id': record.id, **exception_summary(exc)})
+        submissions.record_callback_attempt(record.id, {'eventId': job.event_id, 'at': iso_timestamp(), 'outcome': 'not-queued'})

@@ -20,7 +20,7 @@ from rx_router.settings import settings
 from rx_router.store import submissions
 from rx_router.store.clients import find_active_client
 
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class CallbackNotDelivered(Exception):

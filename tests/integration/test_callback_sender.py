@@ -1,0 +1,110 @@
+"""The callback sender Lambda: signs, posts, records, retries via SQS visibility, gives up to the DLQ."""
+
+import json
+import os
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from functions.callback_sender.app import lambda_handler as sender
+from functions.submit.app import lambda_handler as submit_handler
+from rx_router.auth import signature
+from rx_router.callbacks import delivery
+from rx_router.store import clients
+from rx_router.store.models import SubmissionModel
+from tests.fake_pharmacies import FakePharmacies
+from tests.support import Credentials, LambdaContext, load_event, response_json, submission, submit_event
+
+
+class Receiver:
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0])
+
+
+@pytest.fixture
+def receiver(monkeypatch: pytest.MonkeyPatch) -> Receiver:
+    fake = Receiver([200])
+    monkeypatch.setattr(delivery, '_client', httpx.Client(transport=httpx.MockTransport(fake)))
+    return fake
+
+
+def sqs_event_for_queued_job(receive_count: int = 1) -> dict[str, Any]:
+    sqs = boto3.client('sqs')
+    [message] = sqs.receive_message(QueueUrl=os.environ['CALLBACK_QUEUE_URL'], MaxNumberOfMessages=1)['Messages']
+    event = load_event('callback_sqs')
+    event['Records'][0].update(messageId=message['MessageId'], receiptHandle=message['ReceiptHandle'], body=message['Body'])
+    event['Records'][0]['attributes']['ApproximateReceiveCount'] = str(receive_count)
+    return event
+
+
+def submit(creds: Credentials) -> dict[str, Any]:
+    return response_json(submit_handler(submit_event(creds, submission(routing={'patientState': 'WA'})), LambdaContext()))
+
+
+def test_delivers_a_signed_callback_and_records_it(creds: Credentials, pharmacies: FakePharmacies, receiver: Receiver) -> None:
+    created = submit(creds)
+    result = sender(sqs_event_for_queued_job(), LambdaContext())
+    assert result == {'batchItemFailures': []}
+    [request] = receiver.requests
+    assert str(request.url) == 'https://93.184.215.14/webhooks/pharmacy-router'
+    assert request.headers['host'] == 'api.example.com'
+    body = request.content
+    assert json.loads(body)['submissionId'] == created['submissionId']
+    assert request.headers['x-signature'] == signature(creds.api_secret, request.headers['x-timestamp'], body)
+    assert request.headers['x-event-id']
+    last = SubmissionModel.get(created['submissionId']).last_callback
+    assert last['outcome'] == 'delivered' and last['httpStatus'] == 200 and last['attempt'] == 1
+
+
+def test_signs_with_the_newest_secret_after_rotation(creds: Credentials, pharmacies: FakePharmacies, receiver: Receiver) -> None:
+    submit(creds)
+    rotated = clients.rotate_secret(creds.api_key)
+    clients._cache.clear()
+    sender(sqs_event_for_queued_job(), LambdaContext())
+    [request] = receiver.requests
+    assert request.headers['x-signature'] == signature(rotated.api_secret, request.headers['x-timestamp'], request.content)
+
+
+def test_failure_is_retried_later_then_dead_lettered(creds: Credentials, pharmacies: FakePharmacies, receiver: Receiver) -> None:
+    receiver.statuses = [500]
+    created = submit(creds)
+    event = sqs_event_for_queued_job(receive_count=1)
+    result = sender(event, LambdaContext())
+    assert result == {'batchItemFailures': [{'itemIdentifier': event['Records'][0]['messageId']}]}
+    last = SubmissionModel.get(created['submissionId']).last_callback
+    assert (last['outcome'], last['httpStatus'], last['error']) == ('retrying', 500, 'HTTP 500')
+    # the job stays on the queue, invisible for the scheduled delay (30 s ± 20%)
+    attrs = boto3.client('sqs').get_queue_attributes(QueueUrl=os.environ['CALLBACK_QUEUE_URL'], AttributeNames=['All'])[
+        'Attributes'
+    ]
+    assert attrs['ApproximateNumberOfMessagesNotVisible'] == '1'
+    final = dict(event)
+    final['Records'] = [
+        {**event['Records'][0], 'attributes': {**event['Records'][0]['attributes'], 'ApproximateReceiveCount': '3'}}
+    ]
+    assert sender(final, LambdaContext())['batchItemFailures']
+    assert SubmissionModel.get(created['submissionId']).last_callback['outcome'] == 'dead-lettered'
+
+
+def test_revoked_client_gets_no_callback(creds: Credentials, pharmacies: FakePharmacies, receiver: Receiver) -> None:
+    submit(creds)
+    clients.revoke(creds.api_key)
+    assert sender(sqs_event_for_queued_job(), LambdaContext())['batchItemFailures']
+    assert receiver.requests == []
+
+
+def test_callback_url_is_checked_again_at_send(
+    creds: Credentials, pharmacies: FakePharmacies, receiver: Receiver, dns: dict
+) -> None:
+    created = submit(creds)
+    dns['api.example.com'] = ['10.0.0.9']  # DNS changed since submit (rebinding)
+    assert sender(sqs_event_for_queued_job(), LambdaContext())['batchItemFailures']
+    assert receiver.requests == []
+    assert 'public internet' in SubmissionModel.get(created['submissionId']).last_callback['error']

@@ -1,0 +1,75 @@
+import pytest
+
+from rx_router.callbacks import url_safety
+from rx_router.callbacks.url_safety import UnsafeCallbackUrl, check
+
+
+@pytest.fixture(autouse=True)
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = {
+        'public.example': ['93.184.215.14'],
+        'mixed.example': ['93.184.215.14', '10.0.0.7'],
+        'metadata.example': ['169.254.169.254'],
+        'v6.example': ['2606:2800:21f:cb07:6820:80da:af6b:8b2c'],
+        'localhost': ['127.0.0.1', '::1'],
+    }
+
+    def resolve(host: str, port: int) -> list[str]:
+        if host not in table:
+            raise OSError('unknown host')
+        return table[host]
+
+    monkeypatch.setattr(url_safety, 'resolve', resolve)
+    monkeypatch.delenv(url_safety.ALLOW_LOOPBACK_ENV, raising=False)
+
+
+def test_public_https_passes_with_resolved_addresses() -> None:
+    checked = check('https://public.example/hooks/rx?x=1')
+    assert checked.addresses == ['93.184.215.14']
+    assert (checked.host, checked.port, checked.target) == ('public.example', 443, '/hooks/rx?x=1')
+    assert check('https://v6.example:8443/').port == 8443
+
+
+@pytest.mark.parametrize(
+    'address',
+    [
+        '127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1',
+        '240.0.0.1', '255.255.255.255', '::1', 'fe80::1', 'fc00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1',
+        '::ffff:169.254.169.254', 'ff02::1', '::', '192.0.2.1', '198.18.0.1',
+    ],
+)  # fmt: skip
+def test_non_public_literal_addresses_are_refused(address: str) -> None:
+    host = f'[{address}]' if ':' in address else address
+    with pytest.raises(UnsafeCallbackUrl, match='public internet'):
+        check(f'https://{host}/cb')
+
+
+@pytest.mark.parametrize('host', ['mixed.example', 'metadata.example'])
+def test_hostnames_are_judged_by_every_resolved_address(host: str) -> None:
+    with pytest.raises(UnsafeCallbackUrl, match='public internet'):
+        check(f'https://{host}/cb')
+
+
+def test_http_is_refused_in_production() -> None:
+    with pytest.raises(UnsafeCallbackUrl, match='https'):
+        check('http://public.example/cb')
+
+
+def test_unresolvable_host_is_refused() -> None:
+    with pytest.raises(UnsafeCallbackUrl, match='does not resolve'):
+        check('https://nowhere.example/cb')
+
+
+def test_local_mode_allows_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(url_safety.ALLOW_LOOPBACK_ENV, 'true')
+    assert check('http://127.0.0.1:8080/cb').addresses == ['127.0.0.1']
+    assert check('http://localhost:8080/cb').addresses == ['127.0.0.1', '::1']
+    for url in ('https://10.1.2.3/cb', 'https://[::ffff:169.254.169.254]/cb', 'http://public.example/cb'):
+        with pytest.raises(UnsafeCallbackUrl):
+            check(url)
+
+
+def test_messages_never_contain_the_url() -> None:
+    with pytest.raises(UnsafeCallbackUrl) as err:
+        check('https://10.9.8.7/secret-path')
+    assert '10.9.8.7' not in str(err.value) and 'secret-path' not in str(err.value)

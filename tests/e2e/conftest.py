@@ -7,6 +7,7 @@ import pytest
 
 from rxlocal import launcher
 from rxlocal.client import SignedClient
+from tests.e2e.receiver import CallbackReceiver
 from tests.support import Credentials
 
 
@@ -27,9 +28,20 @@ class E2EStack(launcher.RunningStack):
 
 @pytest.fixture(scope='session')
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EStack]:
-    started = launcher.start(tmp_path_factory.mktemp('rxlocal'), PHARMACY_TIMEOUT_SECONDS='2', SANDBOX_TIMEOUT_SECONDS='6')
+    started = launcher.start(
+        tmp_path_factory.mktemp('rxlocal'), PHARMACY_TIMEOUT_SECONDS='2', SANDBOX_TIMEOUT_SECONDS='6', CALLBACK_RETRY_SCHEDULE='1'
+    )
     running = E2EStack(started.process, started.state, started.env, started.log)
     try:
         yield running
     finally:
         launcher.stop(running.process)
+
+
+@pytest.fixture(scope='session')
+def receiver() -> Iterator[CallbackReceiver]:
+    running = CallbackReceiver()
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -1,0 +1,54 @@
+"""What one submission costs in AWS calls from submit to delivered (figures quoted in the README)."""
+
+import json
+import os
+from collections import Counter
+from typing import Any
+
+import boto3
+import botocore.client
+import httpx
+import pytest
+
+from functions.boothwyn_webhook.app import lambda_handler as boothwyn_hook
+from functions.callback_sender.app import lambda_handler as sender
+from functions.submit.app import lambda_handler as submit_handler
+from rx_router.callbacks import delivery
+from rx_router.store.models import SubmissionModel
+from tests.fake_pharmacies import FakePharmacies
+from tests.support import Credentials, LambdaContext, load_event, response_json, submission, submit_event
+
+
+def deliver_queued() -> None:
+    sqs = boto3.client('sqs')
+    [message] = sqs.receive_message(QueueUrl=os.environ['CALLBACK_QUEUE_URL'], MaxNumberOfMessages=10)['Messages']
+    event = load_event('callback_sqs')
+    event['Records'][0].update(messageId=message['MessageId'], receiptHandle=message['ReceiptHandle'], body=message['Body'])
+    assert sender(event, LambdaContext()) == {'batchItemFailures': []}
+    sqs.delete_message(QueueUrl=os.environ['CALLBACK_QUEUE_URL'], ReceiptHandle=message['ReceiptHandle'])  # Lambda's poller does this
+
+
+def test_submit_to_delivered_costs(creds: Credentials, pharmacies: FakePharmacies, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(delivery, '_client', httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200))))
+    calls: Counter[str] = Counter()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        calls[f'{self.meta.service_model.service_name}:{operation}'] += 1
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, '_make_api_call', counting)
+    created = response_json(submit_handler(submit_event(creds, submission(routing={'patientState': 'WA'})), LambdaContext()))
+    deliver_queued()
+    for status in ('shipped', 'delivered'):
+        event = load_event('boothwyn_webhook')
+        event['body'] = json.dumps({'caseId': created['pharmacyOrderId'], 'rxStatus': status, 'trackingNumber': '794644790132'})
+        assert boothwyn_hook(event, LambdaContext())['statusCode'] == 200
+        deliver_queued()
+    writes = calls['dynamodb:PutItem'] + calls['dynamodb:UpdateItem']
+    # submit: reserve (Put) + outcome (Update); each webhook: 1 Update; each callback: 1 Update (lastCallback)
+    assert (calls['dynamodb:PutItem'], calls['dynamodb:UpdateItem']) == (1, 6)
+    assert writes == 7
+    assert calls['sqs:SendMessage'] == 3  # one callback job per transition: submitted, shipped, delivered
+    item_bytes = len(json.dumps(SubmissionModel.get(created['submissionId']).serialize()))
+    print(f'\nDynamoDB writes {writes}, SQS messages {calls["sqs:SendMessage"]}, final item ~{item_bytes} bytes, calls {dict(calls)}')

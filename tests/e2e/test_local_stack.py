@@ -56,7 +56,7 @@ def test_spec_node_client_submits_to_strive_sandbox(stack: RunningStack, tmp_pat
     body_file.write_text(json.dumps(unique(test=True)))
     creds = stack.demo
     out = subprocess.run(
-        ['node', str(ROOT / 'tests/node/submit.mjs'), stack.url, creds.api_key, creds.api_secret, str(body_file)],
+        ['node', str(ROOT / 'tests/node/spec_client.mjs'), 'submit', creds.api_key, creds.api_secret, str(body_file), stack.url],
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     result = json.loads(out.stdout)

@@ -20,7 +20,7 @@ def node_signed(creds: Credentials, body: dict, tmp_path: Path) -> dict:
     body_file = tmp_path / 'body.json'
     body_file.write_text(json.dumps(body, ensure_ascii=False))
     out = subprocess.run(
-        ['node', str(ROOT / 'tests/node/sign_request.mjs'), creds.api_key, creds.api_secret, str(body_file)],
+        ['node', str(ROOT / 'tests/node/spec_client.mjs'), 'sign', creds.api_key, creds.api_secret, str(body_file)],
         check=True,
         capture_output=True,
         text=True,

@@ -10,27 +10,24 @@ from rx_router.store.models import SubmissionModel
 _EVENT_NAMESPACE = uuid.UUID('0b6c6f39-9a8e-4d55-bf0c-2f4f0f8f5a21')
 
 
-def initial(record: SubmissionModel) -> dict[str, Any]:
+def _common(record: SubmissionModel) -> dict[str, Any]:
     return {
         'submissionId': record.id,
         'sourceOrderId': record.source_order_id,
         'pharmacy': record.pharmacy,
         'status': record.status,
         'pharmacyOrderId': record.pharmacy_order_id,
-        'error': record.error_message,
     }
+
+
+def initial(record: SubmissionModel) -> dict[str, Any]:
+    """After the submission: the pharmacy's answer."""
+    return {**_common(record), 'error': record.error_message}
 
 
 def update(record: SubmissionModel) -> dict[str, Any]:
-    return {
-        'submissionId': record.id,
-        'sourceOrderId': record.source_order_id,
-        'pharmacy': record.pharmacy,
-        'status': record.status,
-        'pharmacyOrderId': record.pharmacy_order_id,
-        'trackingNumber': record.tracking_number,
-        'carrier': record.carrier,
-    }
+    """After a pharmacy webhook moved the status."""
+    return {**_common(record), 'trackingNumber': record.tracking_number, 'carrier': record.carrier}
 
 
 def event_id(submission_id: str, status: str) -> str:

@@ -17,7 +17,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get('BENCH_RUNS', 11))
-HANDLERS = ('functions.submit.app', 'functions.get_submission.app', 'functions.health.app')
+HANDLERS = (
+    'functions.submit.app',
+    'functions.get_submission.app',
+    'functions.health.app',
+    'functions.boothwyn_webhook.app',
+    'functions.callback_sender.app',
+)
 BUDGET_IMPORT_RATIO = 1.6
 BUDGET_WARM_MS = 1.5
 ENV = {
@@ -30,6 +36,10 @@ ENV = {
     'ROUTING_TABLE': 'bench-routing',
     'SUBMISSIONS_TABLE': 'bench-submissions',
     'PHARMACY_CREDENTIALS_SECRET': 'bench/pharmacy-credentials',
+    'WEBHOOK_SECRETS_SECRET': 'bench/webhook-secrets',
+    'CALLBACK_QUEUE_URL': 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-callbacks',
+    'CALLBACK_MAX_ATTEMPTS': '10',
+    'CALLBACK_ALLOW_LOOPBACK': 'true',
     'STRIVE_BASE_URL': 'https://strive.bench.invalid',
     'STRIVE_SANDBOX_URL': 'https://sandbox.strive.bench.invalid',
     'STRIVE_CATALOG_SEMAGLUTIDE': 'cat-sema',

@@ -13,6 +13,7 @@ sys.path.insert(0, str(ROOT))
 
 from rxlocal import launcher  # noqa: E402
 from rxlocal.client import SignedClient  # noqa: E402
+from tests.e2e.receiver import CallbackReceiver  # noqa: E402
 from tests.support import submission  # noqa: E402
 
 HEALTH_N, SUBMIT_N = 300, 200
@@ -29,6 +30,7 @@ def main() -> int:
         started = time.perf_counter()
         stack = launcher.start(Path(state_dir))
         ready = time.perf_counter() - started
+        receiver = CallbackReceiver()
         try:
             demo = stack.state['demoClient']
             client = SignedClient(stack.url, demo['apiKey'], demo['apiSecret'])
@@ -39,12 +41,13 @@ def main() -> int:
                 health.append((time.perf_counter() - t) * 1000)
             submits = []
             for _ in range(SUBMIT_N):
-                body = submission(sourceOrderId=f'bench-{uuid.uuid4()}', test=True)
+                body = submission(sourceOrderId=f'bench-{uuid.uuid4()}', test=True, callbackUrl=receiver.url + '/cb')
                 t = time.perf_counter()
                 assert client.submit(body).status_code == 201
                 submits.append((time.perf_counter() - t) * 1000)
         finally:
             launcher.stop(stack.process)
+            receiver.stop()
     print('Local stack (python -m rxlocal, existing .venv), measured from a second process:')
     print(f'  start to first healthy /rx/health   {ready:6.2f} s')
     print(f'  GET /rx/health                       {percentiles(health)}')

@@ -56,6 +56,7 @@ def answer(request: Any, **kwargs: Any) -> AWSResponse:
             k: {'S': 'x'}
             for k in (
                 'apiKeyId',
+                'apiKey',
                 'source',
                 'sourceOrderId',
                 'callbackUrl',
@@ -72,8 +73,12 @@ def answer(request: Any, **kwargs: Any) -> AWSResponse:
             pharmacyOrderId={'S': 'STV-1'},
             test={'BOOL': False},
             requestPayload={'S': '{}'},
+            callbackUrl={'S': 'https://127.0.0.1/cb'},
+            history={'L': []},
         )
         body = {'Attributes': attributes}
+    elif operation == 'SendMessage':
+        body = {'MessageId': 'm-1', 'MD5OfMessageBody': '0' * 32}
     elif operation == 'GetSecretValue':
         body = {'Name': 'bench/pharmacy-credentials', 'SecretString': CREDENTIALS}
     else:  # TransactWriteItems and anything else that answers with an empty object
@@ -108,7 +113,10 @@ def main(result_path: str) -> None:
     pharmacy_http._client = httpx.Client(transport=httpx.MockTransport(pharmacy))
     creds = Credentials('rxk_bench', 'bench-secret')
     batch, batches = 200, 15
-    events = [submit_event(creds, submission(sourceOrderId=f'bench-{i}')) for i in range(batch * batches + 1)]
+    events = [
+        submit_event(creds, submission(sourceOrderId=f'bench-{i}', callbackUrl='https://127.0.0.1/cb'))
+        for i in range(batch * batches + 1)
+    ]
     context = LambdaContext()
 
     started = time.perf_counter()

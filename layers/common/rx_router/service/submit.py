@@ -66,7 +66,9 @@ def replay(existing: submissions.Existing) -> ApiResponse:
     return result_response(existing.submission, replayed=True)
 
 
-def new_record(submission_id: str, client: ApiClient, rx: PrescriptionSubmission, pharmacy: str, digest: str) -> SubmissionModel:
+def new_record(
+    submission_id: str, client: ApiClient, rx: PrescriptionSubmission, wire: dict[str, Any], pharmacy: str, digest: str
+) -> SubmissionModel:
     now = iso_timestamp()
     return SubmissionModel(
         id=submission_id,
@@ -80,7 +82,7 @@ def new_record(submission_id: str, client: ApiClient, rx: PrescriptionSubmission
         pharmacy=pharmacy,
         status=submissions.PENDING,
         test=rx.test,
-        request_payload=rx.wire(),
+        request_payload=wire,
         body_hash=digest,
         created_at=now,
         updated_at=now,
@@ -113,7 +115,7 @@ def submit_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
             raise
         return replay(existing)
 
-    record = new_record(submission_id, client, rx, pharmacy, digest)
+    record = new_record(submission_id, client, rx, wire, pharmacy, digest)
     existing = submissions.reserve(record)
     if existing is not None:
         return replay(existing)
@@ -121,22 +123,15 @@ def submit_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
     log = {'submission_id': submission_id, 'pharmacy': pharmacy, 'test': rx.test}
     try:
         accepted = adapter.send(native, test=rx.test)
+        status, order_id, error, raw = submissions.SUBMITTED, accepted.order_id, None, accepted.raw
+        logger.info('submission accepted', extra={**log, 'pharmacy_order_id': order_id})
     except PharmacyFailed as failure:
-        submissions.record_outcome(
-            record, status=submissions.FAILED, pharmacy_order_id=None, error=failure.message, response=scrub(failure.raw)
-        )
+        status, order_id, error, raw = submissions.FAILED, None, failure.message, failure.raw
         logger.warning('pharmacy refused submission', extra={**log, 'pharmacy_http_status': failure.http_status})
-        jobs.enqueue(record, initial=True)
-        return result_response(record)
     except Exception as exc:  # noqa: BLE001
         # Never leave a reserved submission pending: a replay must answer, and ops must see it failed.
-        submissions.record_outcome(record, status=submissions.FAILED, pharmacy_order_id=None, error=UNEXPECTED, response=None)
+        status, order_id, error, raw = submissions.FAILED, None, UNEXPECTED, None
         logger.error('submission failed unexpectedly', extra={**log, **exception_summary(exc)})
-        jobs.enqueue(record, initial=True)
-        return result_response(record)
-    submissions.record_outcome(
-        record, status=submissions.SUBMITTED, pharmacy_order_id=accepted.order_id, error=None, response=scrub(accepted.raw)
-    )
-    logger.info('submission accepted', extra={**log, 'pharmacy_order_id': accepted.order_id})
+    submissions.record_outcome(record, status=status, pharmacy_order_id=order_id, error=error, response=scrub(raw))
     jobs.enqueue(record, initial=True)
     return result_response(record)

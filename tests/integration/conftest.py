@@ -59,7 +59,7 @@ def fresh_caches() -> Iterator[None]:
     routes.forget_cached_routes()
     strive._tokens.clear()
     adapters._adapters.clear()
-    jobs._sqs.cache_clear()
+    jobs.sqs_client.cache_clear()
     yield
     parameters.clear_caches()
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from rx_router.api.request import ApiRequest
 from rx_router.clock import utc_now
+from rx_router.constant_time import matches_any
 from rx_router.errors import Unauthorized
 from rx_router.settings import settings
 from rx_router.store.clients import ApiClient, find_active_client
@@ -36,12 +37,6 @@ def check_fresh(timestamp: str, tolerance_seconds: int, now: datetime | None = N
         raise Unauthorized('timestamp_outside_tolerance')
 
 
-def matches_any(secrets: list[str], timestamp: str, body: bytes, provided: str) -> bool:
-    provided_bytes = provided.strip().lower().encode('ascii', 'replace')
-    results = [hmac.compare_digest(signature(secret, timestamp, body).encode('ascii'), provided_bytes) for secret in secrets]
-    return any(results)
-
-
 def verify_request(request: ApiRequest) -> ApiClient:
     api_key = request.header('x-api-key')
     timestamp = request.header('x-timestamp')
@@ -52,6 +47,7 @@ def verify_request(request: ApiRequest) -> ApiClient:
     client = find_active_client(api_key)
     if client is None:
         raise Unauthorized('unknown_or_revoked_key')
-    if not matches_any(client.secrets, timestamp, request.raw_body or EMPTY_BODY, provided):
+    body = request.raw_body or EMPTY_BODY
+    if not matches_any((signature(secret, timestamp, body) for secret in client.secrets), provided.strip().lower()):
         raise Unauthorized('signature_mismatch')
     return client

@@ -66,10 +66,6 @@ class Unprocessable(RouterError):
     status = 422
 
 
-class ServiceUnavailable(RouterError):
-    status = 503
-
-
 class ConfigurationError(RouterError):
     """The deployment is missing something it needs; the caller cannot fix it."""
 

@@ -1,21 +1,27 @@
-"""Turns a use case `(request, client) -> ApiResponse` into a Lambda handler for an HTTP API route."""
+"""Turns a use case `(request, client) -> ApiResponse` into a Lambda handler for an HTTP API route.
+
+The route's authenticator is passed in, so routes without client authentication (health, pharmacy
+webhooks) do not import the client store at all.
+"""
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
 from rx_router.api.request import ApiRequest
 from rx_router.api.responses import ApiResponse, error_response
-from rx_router.auth import verify_request
 from rx_router.observability import logger
-from rx_router.store.clients import ApiClient
 
-UseCase = Callable[[ApiRequest, ApiClient | None], ApiResponse]
+if TYPE_CHECKING:
+    from rx_router.store.clients import ApiClient
+
+UseCase = Callable[[ApiRequest, 'ApiClient | None'], ApiResponse]
+Authenticator = Callable[[ApiRequest], 'ApiClient']
 
 
-def http_endpoint(use_case: UseCase, *, authenticate: bool = True) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def http_endpoint(use_case: UseCase, *, authenticate: Authenticator | None) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         started = time.perf_counter()
@@ -23,8 +29,8 @@ def http_endpoint(use_case: UseCase, *, authenticate: bool = True) -> Callable[[
         try:
             request = ApiRequest.from_event(event)
             client = None
-            if authenticate:
-                client = verify_request(request)
+            if authenticate is not None:
+                client = authenticate(request)
                 logger.append_keys(api_key_id=client.id)
             response = use_case(request, client)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a response in error_response

@@ -25,7 +25,7 @@ class CallbackJob(BaseModel):
 
 
 @cache
-def _sqs() -> Any:
+def sqs_client() -> Any:
     import botocore.session  # already loaded by pynamodb; avoids importing boto3 in the API functions
 
     return botocore.session.get_session().create_client('sqs')
@@ -47,7 +47,7 @@ def enqueue(record: SubmissionModel, *, initial: bool) -> None:
     answer is already decided, and `lastCallback.outcome == "not-queued"` tells operators to resend."""
     job = job_for(record, initial=initial)
     try:
-        _sqs().send_message(QueueUrl=settings().callback_queue_url, MessageBody=job.model_dump_json(by_alias=True))
+        sqs_client().send_message(QueueUrl=settings().callback_queue_url, MessageBody=job.model_dump_json(by_alias=True))
     except Exception as exc:  # noqa: BLE001
         logger.error('callback not queued', extra={'submission_id': record.id, **exception_summary(exc)})
         submissions.record_callback_attempt(record.id, {'eventId': job.event_id, 'at': iso_timestamp(), 'outcome': 'not-queued'})

@@ -6,14 +6,13 @@ maxReceiveCount is used up, SQS moves the job to the dead-letter queue. Every at
 the submission (`lastCallback`).
 """
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from rx_router.callbacks import delivery, payloads, retry, url_safety
-from rx_router.callbacks.jobs import CallbackJob
+from rx_router.callbacks.jobs import CallbackJob, sqs_client
 from rx_router.clock import iso_timestamp
 from rx_router.observability import logger
 from rx_router.settings import settings
@@ -25,13 +24,6 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 class CallbackNotDelivered(Exception):
     pass
-
-
-@cache
-def _sqs() -> Any:
-    import botocore.session
-
-    return botocore.session.get_session().create_client('sqs')
 
 
 def attempt_delivery(job: CallbackJob) -> delivery.Attempt:
@@ -70,7 +62,7 @@ def handle_record(record: SQSRecord) -> None:
         logger.info('callback delivered', extra={**log, 'http_status': attempt.http_status})
         return
     delay = 0 if final else retry.delay_after(attempt_number, config.callback_retry_schedule)
-    _sqs().change_message_visibility(
+    sqs_client().change_message_visibility(
         QueueUrl=config.callback_queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay
     )
     logger.warning('callback not delivered', extra={**log, 'error': attempt.error, 'retry_in_seconds': delay})

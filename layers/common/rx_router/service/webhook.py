@@ -52,4 +52,4 @@ def webhook_handler(webhook: str) -> Callable[[dict[str, Any], Any], dict[str, A
     def use_case(request: ApiRequest, client: ApiClient | None) -> ApiResponse:
         return receive(webhook, request)
 
-    return http_endpoint(use_case, authenticate=False)
+    return http_endpoint(use_case, authenticate=None)  # pharmacies authenticate with their webhook secret

@@ -10,6 +10,7 @@ from pynamodb.exceptions import PutError
 from rx_router.clock import iso_timestamp
 from rx_router.errors import NotFound
 from rx_router.settings import settings
+from rx_router.store.conditions import condition_failed
 from rx_router.store.models import ApiClientModel
 
 MAX_ACTIVE_SECRETS = 2
@@ -67,7 +68,7 @@ def ensure_client(name: str, *, api_key: str, api_secret: str) -> None:
     try:
         _put_client(name, api_key=api_key, secret=api_secret)
     except PutError as exc:
-        if exc.cause_response_code != 'ConditionalCheckFailedException':
+        if not condition_failed(exc):
             raise
 
 

@@ -14,6 +14,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from rx_router import statuses
 from rx_router.clock import iso_timestamp
+from rx_router.store.conditions import condition_failed
 from rx_router.store.models import HistoryEntry, SubmissionModel
 
 PENDING, SUBMITTED, FAILED = statuses.PENDING, statuses.SUBMITTED, statuses.FAILED
@@ -55,7 +56,7 @@ def reserve(submission: SubmissionModel) -> Existing | None:
     try:
         submission.save(condition=SubmissionModel.id.does_not_exist())
     except PutError as exc:
-        if exc.cause_response_code != 'ConditionalCheckFailedException':
+        if not condition_failed(exc):
             raise
         existing = get(submission.id)
         if existing is None:
@@ -77,10 +78,14 @@ def get(submission_id: str) -> SubmissionModel | None:
 
 
 def find_by_pharmacy_order(pharmacies: list[str], pharmacy_order_id: str) -> SubmissionModel | None:
-    """The submission a pharmacy's order id belongs to (index query; the index is eventually consistent)."""
+    """The submission a pharmacy's order id belongs to, as the index has it (all attributes projected).
+
+    The index is eventually consistent; apply_update's writes are conditional on the status they read,
+    so a stale copy costs a re-read there instead of a read on every webhook here.
+    """
     for pharmacy in pharmacies:
         for item in SubmissionModel.pharmacy_order_index.query(pharmacy, SubmissionModel.pharmacy_order_id == pharmacy_order_id):
-            return get(item.id)  # the index copy may lag: read the record itself
+            return item
     return None
 
 
@@ -142,7 +147,7 @@ def apply_update(
             record.update(actions=actions, condition=SubmissionModel.status == current)
             return Change(record, current, moved=moved, tracking_added=bool(new_tracking or new_carrier))
         except UpdateError as exc:
-            if exc.cause_response_code != 'ConditionalCheckFailedException':
+            if not condition_failed(exc):
                 raise
             fresh = get(record.id)
             if fresh is None:
@@ -157,5 +162,5 @@ def record_callback_attempt(submission_id: str, attempt: dict[str, Any]) -> None
             actions=[SubmissionModel.last_callback.set(attempt)], condition=SubmissionModel.id.exists()
         )
     except UpdateError as exc:
-        if exc.cause_response_code != 'ConditionalCheckFailedException':
+        if not condition_failed(exc):
             raise

@@ -4,8 +4,7 @@ The secrets live in the webhook-secrets secret (Secrets Manager), a JSON object 
 with one secret or a list of two (rotation). A webhook with no secret configured refuses every request.
 """
 
-import hmac
-
+from rx_router.constant_time import matches_any
 from rx_router.errors import Unauthorized
 from rx_router.settings import settings
 
@@ -26,6 +25,5 @@ def verify(webhook: str, provided: str | None) -> None:
     secrets = configured_secrets(webhook)
     if not secrets:
         raise Unauthorized('webhook_secret_not_configured', INVALID)
-    given = (provided or '').encode()
-    if not any([hmac.compare_digest(secret.encode(), given) for secret in secrets]):
+    if not matches_any(secrets, provided or ''):
         raise Unauthorized('webhook_secret_mismatch', INVALID)

@@ -1,14 +1,18 @@
 import io
 import json
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from functions.submit.app import lambda_handler as submit_handler
+from rx_router.clock import iso_timestamp, utc_now
 from rx_router.store import submissions
 from rx_router.store.models import SubmissionModel
+from rxlocal import template
 from tests.fake_pharmacies import FakePharmacies
+from tests.integration.callback_queue import queued_jobs
 from tests.support import PATIENT_VALUES, Credentials, LambdaContext, response_json, submission, submit_event
 
 
@@ -124,6 +128,91 @@ def test_duplicate_arriving_while_first_is_in_flight_never_reaches_pharmacy(
     assert inner[0]['statusCode'] == 409
     assert 'still being processed' in response_json(inner[0])['error']
     assert len(pharmacies.orders()) == 1
+
+
+class InvocationDied(BaseException):
+    """What a Lambda timeout looks like to the code: nothing after this point runs."""
+
+
+def die_during_pharmacy_call(creds: Credentials, pharmacies: FakePharmacies) -> str:
+    def die(request: Any) -> None:
+        raise InvocationDied
+
+    pharmacies.on_order = die
+    with pytest.raises(InvocationDied):
+        submit(creds, submission())
+    pharmacies.on_order = None
+    [record] = SubmissionModel.scan()
+    assert record.status == submissions.PENDING
+    return record.id
+
+
+def age(submission_id: str, seconds: float) -> None:
+    created = utc_now() - timedelta(seconds=seconds)
+    SubmissionModel(id=submission_id).update(actions=[SubmissionModel.created_at.set(iso_timestamp(created))])
+
+
+def test_repeat_of_a_submission_whose_invocation_died_records_it_failed(creds: Credentials, pharmacies: FakePharmacies) -> None:
+    # Given the invocation died after reserving the key, while the pharmacy was being called
+    submission_id = die_during_pharmacy_call(creds, pharmacies)
+    orders = len(pharmacies.orders())
+    queued_jobs()
+    # While it could still be running, a repeat is told to retry
+    age(submission_id, submissions.ABANDONED_AFTER.total_seconds() - 30)
+    assert submit(creds, submission())['statusCode'] == 409
+    # When the client repeats it later
+    age(submission_id, submissions.ABANDONED_AFTER.total_seconds() + 1)
+    response = submit(creds, submission())
+    # Then it is answered as failed, saying the pharmacy may have the order, and never resent to the pharmacy
+    assert response['statusCode'] == 502
+    assert response['headers']['idempotent-replayed'] == 'true'
+    body = response_json(response)
+    assert body == {
+        'submissionId': submission_id,
+        'pharmacy': 'strive',
+        'status': 'failed',
+        'pharmacyOrderId': None,
+        'error': submissions.ABANDONED,
+    }
+    assert 'may have received the order' in body['error']
+    assert len(pharmacies.orders()) == orders
+    record = SubmissionModel.get(submission_id)
+    assert (record.status, record.error_message) == ('failed', submissions.ABANDONED)
+    assert [(h.from_status, h.to_status) for h in record.history] == [('pending', 'failed')]
+    # And the clinic hears about it once, however often the request is repeated
+    assert submit(creds, submission())['statusCode'] == 502
+    [job] = queued_jobs()
+    assert (job['submissionId'], job['payload']['status'], job['payload']['error']) == (
+        submission_id,
+        'failed',
+        submissions.ABANDONED,
+    )
+
+
+def test_concurrent_repeats_of_an_abandoned_submission_settle_it_once(creds: Credentials, pharmacies: FakePharmacies) -> None:
+    submission_id = die_during_pharmacy_call(creds, pharmacies)
+    age(submission_id, submissions.ABANDONED_AFTER.total_seconds() + 1)
+    queued_jobs()
+    results: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(submit(creds, submission())['statusCode'])
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [502] * 6
+    assert len(queued_jobs()) == 1
+    assert len(SubmissionModel.get(submission_id).history) == 1
+
+
+def test_abandonment_waits_longer_than_the_submit_function_can_run() -> None:
+    timeout = template.functions()['SubmitFunction'].timeout
+    assert submissions.ABANDONED_AFTER.total_seconds() > timeout * 2
 
 
 def test_concurrent_duplicates_create_one_order(creds: Credentials, pharmacies: FakePharmacies) -> None:

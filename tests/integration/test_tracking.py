@@ -12,6 +12,7 @@ from functions.get_submission.app import lambda_handler as get_handler
 from functions.strive_webhook.app import lambda_handler as strive_hook
 from functions.submit.app import lambda_handler as submit_handler
 from tests.fake_pharmacies import FakePharmacies
+from tests.integration.callback_queue import queued_jobs
 from tests.support import (
     PATIENT_VALUES,
     Credentials,
@@ -22,18 +23,6 @@ from tests.support import (
     submission,
     submit_event,
 )
-
-
-def queued_jobs() -> list[dict[str, Any]]:
-    sqs = boto3.client('sqs')
-    jobs = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=os.environ['CALLBACK_QUEUE_URL'], MaxNumberOfMessages=10).get('Messages', [])
-        if not batch:
-            return jobs
-        for message in batch:
-            jobs.append(json.loads(message['Body']))
-            sqs.delete_message(QueueUrl=os.environ['CALLBACK_QUEUE_URL'], ReceiptHandle=message['ReceiptHandle'])
 
 
 def create(creds: Credentials, state: str = 'WA', **overrides: Any) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 Retry policy (README "Retries and duplicates"): the key (client, source, sourceOrderId) is permanent.
 Repeating a request returns the first outcome again, failures included, and never calls the pharmacy a
 second time; a pharmacy failure can be ambiguous (a timeout may still have created an order), so a new
-attempt needs a new sourceOrderId, chosen deliberately by the caller.
+attempt needs a new sourceOrderId, chosen deliberately by the caller. A repeat that finds the key still
+pending long after any invocation could be running records it as failed (the invocation died; the
+pharmacy may have the order) and queues that callback, so no submission stays pending for ever.
 """
 
 import hashlib
@@ -62,8 +64,15 @@ def replay(existing: submissions.Existing) -> ApiResponse:
             'use a new sourceOrderId for a different prescription',
             submissionId=existing.submission.id,
         )
-    logger.info('duplicate submission replayed', extra={'submission_id': existing.submission.id})
-    return result_response(existing.submission, replayed=True)
+    record = existing.submission
+    if submissions.is_abandoned(record):
+        if submissions.settle_abandoned(record):
+            logger.warning('abandoned submission recorded as failed', extra={'submission_id': record.id})
+            jobs.enqueue(record, initial=True)
+        else:
+            record = submissions.get(record.id) or record
+    logger.info('duplicate submission replayed', extra={'submission_id': record.id})
+    return result_response(record, replayed=True)
 
 
 def new_record(

@@ -8,12 +8,13 @@ client is ever shown, and GET checks ownership regardless.
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
 
 from rx_router import statuses
-from rx_router.clock import iso_timestamp
+from rx_router.clock import iso_timestamp, utc_now
 from rx_router.store.conditions import condition_failed
 from rx_router.store.models import HistoryEntry, SubmissionModel
 
@@ -22,6 +23,13 @@ IN_PROGRESS = 'A submission with this source and sourceOrderId is still being pr
 ROUTER = 'router'
 _ID_NAMESPACE = uuid.UUID('6f1d8a52-6c2e-4f4e-9a55-2b7d3c1e9f10')
 _UPDATE_ATTEMPTS = 5
+# Longer than the submit function may run (template.yaml: Timeout 29 s), so a record still pending after this
+# belongs to an invocation that died (timeout, out of memory) between reserving the key and recording the answer.
+ABANDONED_AFTER = timedelta(seconds=120)
+ABANDONED = (
+    "The router stopped before it recorded the pharmacy's answer: the pharmacy may have received the order; "
+    'check with the pharmacy before resubmitting under a new sourceOrderId'
+)
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,24 @@ def record_outcome(
     if error is not None:
         actions.append(SubmissionModel.error_message.set(error))
     submission.update(actions=actions, condition=SubmissionModel.status == PENDING)
+
+
+def is_abandoned(submission: SubmissionModel) -> bool:
+    if submission.status != PENDING:
+        return False
+    return utc_now() - datetime.fromisoformat(submission.created_at) > ABANDONED_AFTER
+
+
+def settle_abandoned(submission: SubmissionModel) -> bool:
+    """Records an abandoned submission as failed. False when it had already settled (another replay, or the
+    original invocation after all); the caller re-reads it then."""
+    try:
+        record_outcome(submission, status=FAILED, pharmacy_order_id=None, error=ABANDONED, response=None)
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        return False
+    return True
 
 
 def apply_update(

@@ -345,5 +345,21 @@ def test_no_patient_data_in_logs(creds: Credentials, pharmacies: FakePharmacies,
         assert value not in logged
 
 
+def test_one_log_line_per_submit_carries_its_outcome(creds: Credentials, pharmacies: FakePharmacies, logs: io.StringIO) -> None:
+    created = response_json(submit(creds, submission()))
+    submit(creds, submission(), **{'X-Signature': '0' * 64})
+    first, *rest = (json.loads(line) for line in logs.getvalue().splitlines())
+    assert first['message'] == 'request' and first['status'] == 201
+    rejected = rest[-1]
+    assert (first['submission_id'], first['pharmacy'], first['pharmacy_order_id']) == (
+        created['submissionId'],
+        'strive',
+        created['pharmacyOrderId'],
+    )
+    # The next invocation starts clean: nothing from the previous request rides on its line
+    assert rejected['status'] == 401
+    assert not {'submission_id', 'pharmacy', 'pharmacy_order_id', 'api_key_id'} & rejected.keys()
+
+
 def test_submissions_module_states() -> None:
     assert (submissions.PENDING, submissions.SUBMITTED, submissions.FAILED) == ('pending', 'submitted', 'failed')

@@ -31,7 +31,7 @@ def http_endpoint(use_case: UseCase, *, authenticate: Authenticator | None) -> C
             client = None
             if authenticate is not None:
                 client = authenticate(request)
-                logger.append_keys(api_key_id=client.id)
+                logger.thread_safe_append_keys(api_key_id=client.id)
             response = use_case(request, client)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a response in error_response
             response = error_response(exc)

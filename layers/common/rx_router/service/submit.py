@@ -65,13 +65,13 @@ def replay(existing: submissions.Existing) -> ApiResponse:
             submissionId=existing.submission.id,
         )
     record = existing.submission
+    logger.thread_safe_append_keys(submission_id=record.id, replayed=True)
     if submissions.is_abandoned(record):
         if submissions.settle_abandoned(record):
-            logger.warning('abandoned submission recorded as failed', extra={'submission_id': record.id})
+            logger.warning('abandoned submission recorded as failed')
             jobs.enqueue(record, initial=True)
         else:
             record = submissions.get(record.id) or record
-    logger.info('duplicate submission replayed', extra={'submission_id': record.id})
     return result_response(record, replayed=True)
 
 
@@ -129,18 +129,19 @@ def submit_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
     if existing is not None:
         return replay(existing)
 
-    log = {'submission_id': submission_id, 'pharmacy': pharmacy, 'test': rx.test}
+    # Outcome fields ride on the endpoint's one `request` line (and on any warning before it).
+    logger.thread_safe_append_keys(submission_id=submission_id, pharmacy=pharmacy, test=rx.test)
     try:
         accepted = adapter.send(native, test=rx.test)
         status, order_id, error, raw = submissions.SUBMITTED, accepted.order_id, None, accepted.raw
-        logger.info('submission accepted', extra={**log, 'pharmacy_order_id': order_id})
+        logger.thread_safe_append_keys(pharmacy_order_id=order_id)
     except PharmacyFailed as failure:
         status, order_id, error, raw = submissions.FAILED, None, failure.message, failure.raw
-        logger.warning('pharmacy refused submission', extra={**log, 'pharmacy_http_status': failure.http_status})
+        logger.warning('pharmacy refused submission', extra={'pharmacy_http_status': failure.http_status})
     except Exception as exc:  # noqa: BLE001
         # Never leave a reserved submission pending: a replay must answer, and ops must see it failed.
         status, order_id, error, raw = submissions.FAILED, None, UNEXPECTED, None
-        logger.error('submission failed unexpectedly', extra={**log, **exception_summary(exc)})
+        logger.error('submission failed unexpectedly', extra=exception_summary(exc))
     submissions.record_outcome(record, status=status, pharmacy_order_id=order_id, error=error, response=scrub(raw))
     jobs.enqueue(record, initial=True)
     return result_response(record)

@@ -182,6 +182,23 @@ def callbacks_redrive(args: argparse.Namespace, local: Any) -> None:
     emit({'redriven': moved})
 
 
+def callbacks_resend(args: argparse.Namespace, local: Any) -> None:
+    """Queues the callback for a submission's current state again (after `not-queued`, or on request)."""
+    from rx_router.callbacks import jobs
+    from rx_router.store.submissions import PENDING, get
+
+    if 'CallbackQueue' not in _queues:
+        raise CliError('the target stack does not expose its callback queue')
+    record = get(args.submission_id)
+    if record is None:
+        raise CliError(f'no submission {args.submission_id}')
+    if record.status == PENDING:
+        raise CliError(f'submission {args.submission_id} is still pending: there is no result to call back yet')
+    job = jobs.latest_job(record)
+    jobs.send(job, _queues['CallbackQueue'])
+    emit({'submissionId': record.id, 'status': record.status, 'eventId': job.event_id, 'queued': True})
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog='rxrouter', description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     root.add_argument('--stack', help='a deployed stack name (default: the running local stack)')
@@ -219,6 +236,9 @@ def parser() -> argparse.ArgumentParser:
     redrive = callbacks.add_parser('redrive', help='replay the dead-letter queue into the callback queue')
     redrive.add_argument('--limit', type=int, help='move at most this many jobs')
     redrive.set_defaults(run=callbacks_redrive)
+    resend = callbacks.add_parser('resend', help="queue a submission's latest callback again (same event id)")
+    resend.add_argument('submission_id')
+    resend.set_defaults(run=callbacks_resend)
 
     sandbox = groups.add_parser('sandbox', help='make a sandbox pharmacy act on an order (local stack)')
     actions = sandbox.add_subparsers(dest='action', required=True)

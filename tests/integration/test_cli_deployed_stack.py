@@ -1,28 +1,18 @@
 """rxrouter --stack NAME finds a deployed stack's tables through its CloudFormation outputs."""
 
 import json
-import os
 
-import boto3
 import pytest
 
 from rx_router.store.models import ApiClientModel
 from rxlocal import cli
-
-OUTPUTS_TEMPLATE = {
-    'Resources': {'Placeholder': {'Type': 'AWS::SQS::Queue'}},
-    'Outputs': {
-        'ApiClientsTableName': {'Value': os.environ['API_CLIENTS_TABLE']},
-        'RoutingTableName': {'Value': os.environ['ROUTING_TABLE']},
-        'SubmissionsTableName': {'Value': os.environ['SUBMISSIONS_TABLE']},
-    },
-}
+from tests.integration.deployed_stack import create_stack
 
 
 def test_clients_create_and_routes_list_against_a_named_stack(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    boto3.client('cloudformation').create_stack(StackName='rx-prod', TemplateBody=json.dumps(OUTPUTS_TEMPLATE))
+    create_stack('rx-prod')
     monkeypatch.setenv('RXROUTER_STATE_DIR', '/nonexistent-rxrouter-state')  # proves the local state is not used
     assert cli.main(['--stack', 'rx-prod', '--region', 'us-east-1', 'clients', 'create', '--name', 'prod clinic']) == 0
     created = json.loads(capsys.readouterr().out)
@@ -32,9 +22,7 @@ def test_clients_create_and_routes_list_against_a_named_stack(
 
 
 def test_stack_without_router_outputs_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
-    boto3.client('cloudformation').create_stack(
-        StackName='other', TemplateBody=json.dumps({'Resources': OUTPUTS_TEMPLATE['Resources']})
-    )
+    create_stack('other', outputs={})
     assert cli.main(['--stack', 'other', 'routes', 'list']) == 2
     assert 'lacks outputs' in capsys.readouterr().err
 

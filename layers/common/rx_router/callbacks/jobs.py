@@ -42,12 +42,24 @@ def job_for(record: SubmissionModel, *, initial: bool) -> CallbackJob:
     )
 
 
+def latest_job(record: SubmissionModel) -> CallbackJob:
+    """The callback for the record's current state: the submission's result if the router set the status
+    last, otherwise the pharmacy's update. Same event id as the job first queued for that state."""
+    initial = not record.history or record.history[-1].source == submissions.ROUTER
+    return job_for(record, initial=initial)
+
+
+def send(job: CallbackJob, queue_url: str) -> None:
+    sqs_client().send_message(QueueUrl=queue_url, MessageBody=job.model_dump_json(by_alias=True))
+
+
 def enqueue(record: SubmissionModel, *, initial: bool) -> None:
     """Queues the callback. A failure to queue is recorded on the submission, not raised: the caller's
-    answer is already decided, and `lastCallback.outcome == "not-queued"` tells operators to resend."""
+    answer is already decided; `lastCallback.outcome == "not-queued"` tells operators to run
+    `rxrouter callbacks resend`."""
     job = job_for(record, initial=initial)
     try:
-        sqs_client().send_message(QueueUrl=settings().callback_queue_url, MessageBody=job.model_dump_json(by_alias=True))
+        send(job, settings().callback_queue_url)
     except Exception as exc:  # noqa: BLE001
         logger.error('callback not queued', extra={'submission_id': record.id, **exception_summary(exc)})
         submissions.record_callback_attempt(record.id, {'eventId': job.event_id, 'at': iso_timestamp(), 'outcome': 'not-queued'})

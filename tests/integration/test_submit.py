@@ -20,6 +20,23 @@ def submit(creds: Credentials, body: dict[str, Any] | str, **headers: str) -> di
     return submit_handler(submit_event(creds, body, **headers), LambdaContext())
 
 
+def submit_concurrently(creds: Credentials, body: dict[str, Any], copies: int) -> list[int]:
+    """Status codes of `copies` identical submits released at the same moment."""
+    results: list[int] = []
+    barrier = threading.Barrier(copies)
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(submit(creds, body)['statusCode'])
+
+    threads = [threading.Thread(target=worker) for _ in range(copies)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 def test_texas_submission_goes_to_strive_and_is_recorded(creds: Credentials, pharmacies: FakePharmacies) -> None:
     # Given the spec's example request (patient in TX)
     # When it is submitted
@@ -193,19 +210,7 @@ def test_concurrent_repeats_of_an_abandoned_submission_settle_it_once(creds: Cre
     submission_id = die_during_pharmacy_call(creds, pharmacies)
     age(submission_id, submissions.ABANDONED_AFTER.total_seconds() + 1)
     queued_jobs()
-    results: list[int] = []
-    barrier = threading.Barrier(6)
-
-    def worker() -> None:
-        barrier.wait()
-        results.append(submit(creds, submission())['statusCode'])
-
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results == [502] * 6
+    assert submit_concurrently(creds, submission(), 6) == [502] * 6
     assert len(queued_jobs()) == 1
     assert len(SubmissionModel.get(submission_id).history) == 1
 
@@ -216,18 +221,7 @@ def test_abandonment_waits_longer_than_the_submit_function_can_run() -> None:
 
 
 def test_concurrent_duplicates_create_one_order(creds: Credentials, pharmacies: FakePharmacies) -> None:
-    results: list[int] = []
-    barrier = threading.Barrier(8)
-
-    def worker() -> None:
-        barrier.wait()
-        results.append(submit(creds, submission())['statusCode'])
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = submit_concurrently(creds, submission(), 8)
     assert len(pharmacies.orders()) == 1
     assert len(list(SubmissionModel.scan())) == 1
     assert results.count(201) >= 1

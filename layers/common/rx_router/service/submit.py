@@ -67,11 +67,11 @@ def replay(existing: submissions.Existing) -> ApiResponse:
     record = existing.submission
     logger.thread_safe_append_keys(submission_id=record.id, replayed=True)
     if submissions.is_abandoned(record):
-        if submissions.settle_abandoned(record):
+        settled = submissions.settle_abandoned(record)
+        if settled.moved:
             logger.warning('abandoned submission recorded as failed')
-            jobs.enqueue(record, initial=True)
-        else:
-            record = submissions.get(record.id) or record
+            jobs.enqueue(settled.record, initial=True)
+        record = settled.record
     return result_response(record, replayed=True)
 
 

@@ -64,11 +64,7 @@ def reserve(submission: SubmissionModel) -> Existing | None:
     try:
         submission.save(condition=SubmissionModel.id.does_not_exist())
     except PutError as exc:
-        if not condition_failed(exc):
-            raise
-        existing = get(submission.id)
-        if existing is None:
-            raise
+        existing = _after_lost_write(exc, submission.id)
         return Existing(existing, same_body=existing.body_hash == submission.body_hash)
     return None
 
@@ -83,6 +79,16 @@ def get(submission_id: str) -> SubmissionModel | None:
         return SubmissionModel.get(submission_id, consistent_read=True)
     except SubmissionModel.DoesNotExist:
         return None
+
+
+def _after_lost_write(exc: PutError | UpdateError, submission_id: str) -> SubmissionModel:
+    """The record as the write that won left it, when `exc` says our conditional write lost."""
+    if not condition_failed(exc):
+        raise exc
+    current = get(submission_id)
+    if current is None:
+        raise exc
+    return current
 
 
 def find_by_pharmacy_order(pharmacies: list[str], pharmacy_order_id: str) -> SubmissionModel | None:
@@ -126,16 +132,14 @@ def is_abandoned(submission: SubmissionModel) -> bool:
     return utc_now() - datetime.fromisoformat(submission.created_at) > ABANDONED_AFTER
 
 
-def settle_abandoned(submission: SubmissionModel) -> bool:
-    """Records an abandoned submission as failed. False when it had already settled (another replay, or the
-    original invocation after all); the caller re-reads it then."""
+def settle_abandoned(submission: SubmissionModel) -> Change:
+    """Records an abandoned submission as failed. Not moved when it had already settled (another replay, or
+    the original invocation after all); the change then carries the record as that left it."""
     try:
         record_outcome(submission, status=FAILED, pharmacy_order_id=None, error=ABANDONED, response=None)
     except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-        return False
-    return True
+        return Change(_after_lost_write(exc, submission.id), PENDING, moved=False, tracking_added=False)
+    return Change(submission, PENDING, moved=True, tracking_added=False)
 
 
 def apply_update(
@@ -173,12 +177,7 @@ def apply_update(
             record.update(actions=actions, condition=SubmissionModel.status == current)
             return Change(record, current, moved=moved, tracking_added=bool(new_tracking or new_carrier))
         except UpdateError as exc:
-            if not condition_failed(exc):
-                raise
-            fresh = get(record.id)
-            if fresh is None:
-                raise
-            record = fresh
+            record = _after_lost_write(exc, record.id)
     raise RuntimeError('submission kept changing under a webhook update')
 
 

@@ -1,13 +1,17 @@
+import functools
 import io
 import json
 import logging
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import httpx
 import pytest
 from moto import mock_aws
+from moto.dynamodb.models import DynamoDBBackend
 
 from rx_router.adapters import base as adapters
 from rx_router.adapters import http as pharmacy_http
@@ -28,6 +32,26 @@ PHARMACY_CREDENTIALS = {
     'gmp': {'api_key': 'gmp-functions-key'},
     'strive': {'client_id': 'strive-client', 'client_secret': 'strive-secret'},
 }
+
+
+_WRITES = threading.Lock()
+
+
+def _atomic(write: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(write)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _WRITES:
+            return write(*args, **kwargs)
+
+    return locked
+
+
+@pytest.fixture(autouse=True)
+def atomic_conditional_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB checks a write's condition and applies it as one step; moto does the two without a lock, so
+    concurrent tests could see two conditional writes both win. Serialising moto's writes restores that."""
+    for name in ('put_item', 'update_item', 'delete_item', 'transact_write_items'):
+        monkeypatch.setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ SAM := $(SAM_VENV)/bin/sam
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install lint format validate build test unit integration e2e bench run clean
+.PHONY: install lint typecheck format validate build test unit integration e2e bench run clean
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: the Lambda runtime is Python 3.12 (.python-version)"; exit 1; }
@@ -26,6 +26,9 @@ install: $(VENV)/.installed $(SAM_VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
@@ -49,7 +52,7 @@ integration: $(VENV)/.installed
 e2e: $(VENV)/.installed
 	$(PY) -m pytest tests/e2e -q
 
-test: install lint validate build
+test: install lint typecheck validate build
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed
@@ -60,4 +63,4 @@ run: $(VENV)/.installed
 	$(PY) -m rxlocal
 
 clean:
-	rm -rf .aws-sam .pytest_cache .ruff_cache .bench
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .bench

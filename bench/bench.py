@@ -24,7 +24,7 @@ HANDLERS = (
     'functions.submit.app',
     'functions.get_submission.app',
     'functions.health.app',
-    'functions.boothwyn_webhook.app',
+    'functions.boothwyn_b2b_webhook.app',
     'functions.callback_sender.app',
 )
 FLOOR = 'floor_imports'
@@ -46,14 +46,13 @@ ENV = {
     'AWS_SECRET_ACCESS_KEY': 'bench',
     'API_CLIENTS_TABLE': 'bench-api-clients',
     'ROUTING_TABLE': 'bench-routing',
+    'PHARMACY_CONFIG_TABLE': 'bench-pharmacy-config',
     'SUBMISSIONS_TABLE': 'bench-submissions',
+    'TIMELINE_TABLE': 'bench-timeline',
     'PHARMACY_CREDENTIALS_SECRET': 'bench/pharmacy-credentials',
     'WEBHOOK_SECRETS_SECRET': 'bench/webhook-secrets',
     'CALLBACK_QUEUE_URL': 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-callbacks',
     'CALLBACK_ALLOW_LOOPBACK': 'true',
-    'STRIVE_BASE_URL': 'https://strive.bench.invalid',
-    'STRIVE_SANDBOX_URL': 'https://sandbox.strive.bench.invalid',
-    'STRIVE_CATALOG_SEMAGLUTIDE': 'cat-sema',
     **template_settings('SubmitFunction'),
 }
 

@@ -31,6 +31,44 @@ ROUTES = [
         'updatedAt': {'S': 'x'},
     }
 ]
+CONFIG = [
+    {
+        'pk': {'S': 'pharmacy'},
+        'sk': {'S': 'strive'},
+        'updatedAt': {'S': 'x'},
+        'record': {
+            'S': json.dumps(
+                {
+                    'id': 'strive',
+                    'type': 'rxvortex',
+                    'label': 'Strive',
+                    'settings': {
+                        'base_url': 'https://strive.bench.invalid',
+                        'sandbox_url': 'https://sandbox.strive.bench.invalid',
+                    },
+                    'credentials_key': 'strive',
+                    'webhook_secret_key': 'strive',
+                }
+            )
+        },
+    },
+    {
+        'pk': {'S': 'catalog#strive'},
+        'sk': {'S': 'semaglutide'},
+        'updatedAt': {'S': 'x'},
+        'record': {
+            'S': json.dumps(
+                {
+                    'pharmacy': 'strive',
+                    'product': 'semaglutide',
+                    'name': 'Semaglutide',
+                    'native_id': 'cat-sema',
+                    'match': ['semaglutide'],
+                }
+            )
+        },
+    },
+]
 CREDENTIALS = json.dumps({'strive': {'client_id': 'cid', 'client_secret': 'csecret'}})
 
 
@@ -49,7 +87,8 @@ def answer(request: Any, **kwargs: Any) -> AWSResponse:
     if operation == 'GetItem':
         body: dict[str, Any] = {'Item': CLIENT_ITEM}
     elif operation == 'Scan':
-        body = {'Items': ROUTES, 'Count': 1, 'ScannedCount': 1}
+        items = CONFIG if 'pharmacy-config' in json.loads(request.body)['TableName'] else ROUTES
+        body = {'Items': items, 'Count': len(items), 'ScannedCount': len(items)}
     elif operation == 'UpdateItem' and json.loads(request.body).get('ReturnValues', 'NONE') == 'NONE':
         body = {}
     elif operation == 'UpdateItem':
@@ -77,6 +116,7 @@ def answer(request: Any, **kwargs: Any) -> AWSResponse:
             requestPayload={'S': '{}'},
             callbackUrl={'S': 'https://127.0.0.1/cb'},
             history={'L': []},
+            version={'N': '2'},
         )
         body = {'Attributes': attributes}
     elif operation == 'SendMessage':
@@ -104,7 +144,7 @@ def main(result_path: str) -> None:
     import httpx
 
     from functions.submit.app import lambda_handler
-    from rx_router.adapters import http as pharmacy_http
+    from rx_router import http_clients
     from tests.support import Credentials, LambdaContext, submission, submit_event
 
     def pharmacy(request: httpx.Request) -> httpx.Response:
@@ -112,7 +152,7 @@ def main(result_path: str) -> None:
             return httpx.Response(200, json={'access_token': 't', 'expires_in': 86400})
         return httpx.Response(201, json={'order_tracking_id': 'STV-1', 'status': 'Created'})
 
-    pharmacy_http._client = httpx.Client(transport=httpx.MockTransport(pharmacy))
+    http_clients._clients['pharmacy'] = httpx.Client(transport=httpx.MockTransport(pharmacy))
     creds = Credentials('rxk_bench', 'bench-secret')
     batch, batches = 200, 15
     events = [

@@ -1,4 +1,4 @@
-"""Test environment: set before any layer module is imported (the pynamodb models read table names)."""
+"""Test environment: the settings every test tier runs with (the layer reads them on first use)."""
 
 import os
 
@@ -10,18 +10,14 @@ TEST_ENV = {
     'AWS_SESSION_TOKEN': 'testing',
     'API_CLIENTS_TABLE': 'test-api-clients',
     'ROUTING_TABLE': 'test-routing',
+    'PHARMACY_CONFIG_TABLE': 'test-pharmacy-config',
     'SUBMISSIONS_TABLE': 'test-submissions',
+    'TIMELINE_TABLE': 'test-timeline',
     'PHARMACY_CREDENTIALS_SECRET': 'test/pharmacy-credentials',
     'WEBHOOK_SECRETS_SECRET': 'test/webhook-secrets',
     'CALLBACK_QUEUE_URL': 'https://sqs.us-east-1.amazonaws.com/123456789012/test-callbacks',
     'CALLBACK_MAX_ATTEMPTS': '3',
     'CALLBACK_RETRY_SCHEDULE': '30,120',
-    'BOOTHWYN_BASE_URL': 'https://boothwyn.pharmacy.test/',
-    'GMP_BASE_URL': 'https://gmp.pharmacy.test/',
-    'STRIVE_BASE_URL': 'https://strive.pharmacy.test',
-    'STRIVE_SANDBOX_URL': 'https://sandbox.strive.pharmacy.test',
-    'STRIVE_CATALOG_SEMAGLUTIDE': 'cat-sema-25',
-    'STRIVE_CATALOG_TIRZEPATIDE': 'cat-tirz-10',
     'POWERTOOLS_SERVICE_NAME': 'pharmacy-router',
     'POWERTOOLS_DEV': 'false',
 }

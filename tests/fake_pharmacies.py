@@ -1,14 +1,17 @@
-"""In-memory pharmacy APIs behind httpx.MockTransport: Boothwyn/GMP B2B and Strive with its token endpoint.
+"""The local stack's sandbox pharmacies (rxlocal.sandboxes, one per pharmacy type) behind httpx.MockTransport,
+one per configured instance, found by the URL a request goes to. Records every call, and can be told to fail
+the ways real pharmacies do (the sandboxes validate and answer like the pharmacies otherwise)."""
 
-Each records what it received, and can be told to fail in the ways real pharmacies do.
-"""
-
-import itertools
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from rx_router.pharmacies.records import CatalogEntry, PharmacyInstance
+from rxlocal import sandboxes
+from rxlocal.sandboxes.base import TIMEOUT
 
 
 @dataclass
@@ -20,13 +23,52 @@ class Call:
 
 
 @dataclass
+class Mount:
+    prefix: str
+    sandbox: sandboxes.Sandbox
+    test_environment: bool
+
+
+@dataclass
 class FakePharmacies:
     calls: list[Call] = field(default_factory=list)
     fail_with: int | None = None
     timeout: bool = False
-    strive_token_ttl: int = 86_400
-    on_order: Any = None
-    _ids: Any = field(default_factory=lambda: itertools.count(1))
+    on_order: Callable[[httpx.Request], None] | None = None
+    mounts: list[Mount] = field(default_factory=list)
+    by_pharmacy: dict[str, sandboxes.Sandbox] = field(default_factory=dict)
+
+    @classmethod
+    def serving(
+        cls,
+        instances: Iterable[PharmacyInstance],
+        catalog: Iterable[CatalogEntry],
+        credentials: dict[str, dict[str, str]],
+        token_ttl_seconds: int = 86_400,
+    ) -> 'FakePharmacies':
+        fake = cls()
+        entries = list(catalog)
+        for instance in instances:
+            fake.add(instance, entries, credentials[instance.credentials_key], token_ttl_seconds)
+        return fake
+
+    def add(
+        self, instance: PharmacyInstance, catalog: list[CatalogEntry], credentials: dict[str, str], token_ttl_seconds: int
+    ) -> None:
+        kind = sandboxes.TYPES[instance.type]
+        sandbox = kind(
+            sandboxes.SandboxConfig(
+                pharmacy=instance.id,
+                credentials=credentials,
+                drug_ids=frozenset(e.native_id for e in catalog if e.pharmacy == instance.id),
+                token_ttl_seconds=token_ttl_seconds,
+            )
+        )
+        self.by_pharmacy[instance.id] = sandbox
+        for name, value in instance.settings.items():
+            if isinstance(value, str) and value.startswith(('http://', 'https://')):
+                self.mounts.append(Mount(value.rstrip('/'), sandbox, name == kind.test_url_setting))
+        self.mounts.sort(key=lambda m: -len(m.prefix))  # the most specific URL first
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -40,35 +82,26 @@ class FakePharmacies:
     def handle(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content) if request.content else None
         self.calls.append(Call(request.method, str(request.url), dict(request.headers), body))
-        if request.url.path.endswith('/generate-access-token'):
-            return httpx.Response(
-                200, json={'access_token': f'tok-{next(self._ids)}', 'token_type': 'Bearer', 'expires_in': self.strive_token_ttl}
-            )
-        if self.on_order:
-            self.on_order(request)
-        if self.timeout:
-            raise httpx.ReadTimeout('timed out', request=request)
-        if self.fail_with:
-            return httpx.Response(self.fail_with, json={'message': 'failure', 'access_token': 'leaked-token'})
-        if request.url.path.endswith('/api/Prescriptions/B2B'):
-            return httpx.Response(
-                200,
-                json={
-                    'Results': [{'CaseId': body['caseId'], 'TimeStamp': '2026-03-19T14:30:00Z'}],
-                    'TotalCount': 1,
-                    'Message': 'OK',
-                    'Success': True,
-                },
-            )
-        if request.url.path.endswith('/api/v1/orders'):
-            return httpx.Response(
-                201,
-                json={
-                    'success': True,
-                    'message': 'Created',
-                    'order_tracking_id': f'STV-ORD-{next(self._ids)}',
-                    'sender_order_id': body['order']['sender_order_id'],
-                    'status': 'Created',
-                },
-            )
-        return httpx.Response(404, json={'message': 'not found'})
+        url = str(request.url.copy_with(query=None))
+        mount = next((m for m in self.mounts if url == m.prefix or url.startswith(m.prefix + '/')), None)
+        if mount is None:
+            return httpx.Response(404, json={'message': 'no fake pharmacy at this URL'})
+        path = url.removeprefix(mount.prefix) or '/'
+        if not path.endswith('/generate-access-token'):
+            if self.on_order:
+                self.on_order(request)
+            if self.timeout:
+                raise httpx.ReadTimeout('timed out', request=request)
+            if self.fail_with:
+                return httpx.Response(self.fail_with, json={'message': 'failure', 'access_token': 'leaked-token'})
+        status, answer = mount.sandbox.handle(
+            request.method,
+            path,
+            request.url.query.decode(),
+            dict(request.headers),
+            request.content,
+            test_environment=mount.test_environment,
+        )
+        if status == TIMEOUT:
+            raise httpx.ReadTimeout('the sandbox did not answer', request=request)
+        return httpx.Response(status, json=answer)

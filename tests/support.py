@@ -79,3 +79,14 @@ class LambdaContext:
 
 def response_json(response: dict[str, Any]) -> Any:
     return json.loads(response['body'])
+
+
+# The seed custom resource's parameters in tests: where the test pharmacies are, and Strive's catalog ids.
+SEED_PARAMETERS = {
+    'BoothwynBaseUrl': 'https://boothwyn.pharmacy.test/',
+    'GmpBaseUrl': 'https://gmp.pharmacy.test/',
+    'StriveBaseUrl': 'https://strive.pharmacy.test',
+    'StriveSandboxUrl': 'https://sandbox.strive.pharmacy.test',
+    'StriveCatalogSemaglutide': 'cat-sema-25',
+    'StriveCatalogTirzepatide': 'cat-tirz-10',
+}

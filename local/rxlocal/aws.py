@@ -4,9 +4,7 @@ queues (with their redrive policies) and secrets created under local names."""
 import json
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from moto.server import ThreadedMotoServer
 
@@ -108,13 +106,11 @@ def create_queues(aws: LocalAws) -> None:
         sqs.create_queue(QueueName=aws.refs[f'{logical}.QueueName'], Attributes=attributes)
 
 
-def create_secrets(aws: LocalAws, values: dict[str, Callable[[], Any]]) -> None:
-    """Each template secret with its local value (a JSON document), keyed by logical id."""
+def create_secrets(aws: LocalAws) -> None:
+    """Each template secret, holding an empty JSON object as a new stack's do (the stack fills in local values)."""
     import boto3
 
     client = boto3.client('secretsmanager')
     for logical in template.resources('AWS::SecretsManager::Secret'):
-        if logical not in values:
-            raise RuntimeError(f'no local value for secret {logical}')
-        created = client.create_secret(Name=aws.refs[logical], SecretString=json.dumps(values[logical]()))
+        created = client.create_secret(Name=aws.refs[logical], SecretString='{}')
         aws.refs[logical] = created['ARN']

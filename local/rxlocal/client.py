@@ -1,16 +1,11 @@
 """A client that signs like the spec's Node example: serialise once, sign `timestamp + "." + bytes`, send those bytes."""
 
-import hashlib
-import hmac
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-
-def signature(secret: str, timestamp: str, body: str) -> str:
-    return hmac.new(secret.encode(), f'{timestamp}.{body}'.encode(), hashlib.sha256).hexdigest()
+from rx_router.signing import signature_headers
 
 
 class SignedClient:
@@ -19,18 +14,14 @@ class SignedClient:
         self.api_key = api_key
         self.api_secret = api_secret
 
-    def headers(self, body: str) -> dict[str, str]:
-        timestamp = datetime.now(UTC).isoformat(timespec='milliseconds').replace('+00:00', 'Z')
-        return {
-            'content-type': 'application/json',
-            'x-api-key': self.api_key,
-            'x-timestamp': timestamp,
-            'x-signature': signature(self.api_secret, timestamp, body or '{}'),
-        }
+    def headers(self, body: bytes) -> dict[str, str]:
+        return {'content-type': 'application/json', 'x-api-key': self.api_key, **signature_headers(self.api_secret, body)}
 
     def submit(self, body: dict[str, Any]) -> httpx.Response:
-        raw = json.dumps(body, separators=(',', ':'), ensure_ascii=False)
-        return self.http.post('/rx/prescriptions/submit', content=raw.encode(), headers=self.headers(raw))
+        raw = json.dumps(body, separators=(',', ':'), ensure_ascii=False).encode()
+        return self.http.post('/rx/prescriptions/submit', content=raw, headers=self.headers(raw))
 
-    def get(self, submission_id: str) -> httpx.Response:
-        return self.http.get(f'/rx/prescriptions/{submission_id}', headers=self.headers(''))
+    def get(self, submission_id: str, view: str = '') -> httpx.Response:
+        """GET /rx/prescriptions/{id}, or one of its views (`timeline`)."""
+        path = f'/rx/prescriptions/{submission_id}' + (f'/{view}' if view else '')
+        return self.http.get(path, headers=self.headers(b''))

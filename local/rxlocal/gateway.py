@@ -5,15 +5,14 @@ import base64
 import json
 import logging
 import re
-import socket
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from rxlocal.loopback import LoopbackServer, read_body, send
 from rxlocal.runtime import LocalFunction
 from rxlocal.template import HttpRoute
 
@@ -42,17 +41,15 @@ class Gateway:
         # Most specific first, as API Gateway chooses: fewer path variables win.
         self.routes = sorted((CompiledRoute(r) for r in routes), key=lambda c: (len(c.params), -len(c.route.path)))
         self.functions: dict[str, LocalFunction] = {}
-        self.server = ThreadingHTTPServer(('127.0.0.1', port), self._handler_class())
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = f'http://127.0.0.1:{self.port}'
+        self.server = LoopbackServer(self._timed, 'api-gateway', port)
+        self.port = self.server.port
+        self.url = self.server.url
 
     def start(self) -> None:
-        threading.Thread(target=self.server.serve_forever, name='api-gateway', daemon=True).start()
+        self.server.start()
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
     def resolve(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
         for compiled in self.routes:
@@ -61,49 +58,28 @@ class Gateway:
                 return compiled.route, params
         return None
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = 'HTTP/1.1'
-
-            def setup(self) -> None:
-                super().setup()
-                # Headers and body go out as two writes; without this, Nagle + delayed ACK add ~40 ms per response.
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
-                pass
-
-            def _serve(self) -> None:
-                started = time.perf_counter()
-                status = gateway.serve(self)
-                log.info(
-                    '%s %s %s %.1fms', self.command, urlsplit(self.path).path, status, (time.perf_counter() - started) * 1000
-                )
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
-
-        return Handler
+    def _timed(self, request: BaseHTTPRequestHandler) -> None:
+        started = time.perf_counter()
+        status = self.serve(request)
+        log.info('%s %s %s %.1fms', request.command, urlsplit(request.path).path, status, (time.perf_counter() - started) * 1000)
 
     def serve(self, request: BaseHTTPRequestHandler) -> int:
         url = urlsplit(request.path)
-        length = int(request.headers.get('content-length') or 0)
-        if length > MAX_PAYLOAD_BYTES:
-            return _send(request, 413, {'content-type': 'application/json'}, b'{"message":"Request Entity Too Large"}')
-        body = request.rfile.read(length) if length else b''
+        if int(request.headers.get('content-length') or 0) > MAX_PAYLOAD_BYTES:
+            return send(request, 413, {'content-type': 'application/json'}, b'{"message":"Request Entity Too Large"}')
+        body = read_body(request)
         resolved = self.resolve(request.command, url.path)
         if resolved is None:
-            return _send(request, 404, {'content-type': 'application/json'}, b'{"message":"Not Found"}')
+            return send(request, 404, {'content-type': 'application/json'}, b'{"message":"Not Found"}')
         route, params = resolved
         event = build_event(request, route, params, url.path, url.query, body)
         try:
             result = self.functions[route.function].invoke(event)
         except Exception:
             log.exception('function %s raised', route.function)
-            return _send(request, 500, {'content-type': 'application/json'}, b'{"message":"Internal Server Error"}')
+            return send(request, 500, {'content-type': 'application/json'}, b'{"message":"Internal Server Error"}')
         status, headers, payload = to_http(result)
-        return _send(request, status, headers, payload)
+        return send(request, status, headers, payload)
 
 
 def build_event(
@@ -164,15 +140,3 @@ def to_http(result: Any) -> tuple[int, dict[str, str], bytes]:
     payload = base64.b64decode(body) if result.get('isBase64Encoded') else str(body).encode()
     headers = {str(k): str(v) for k, v in (result.get('headers') or {}).items()}
     return int(result['statusCode']), headers, payload
-
-
-def _send(request: BaseHTTPRequestHandler, status: int, headers: dict[str, str], payload: bytes) -> int:
-    request.send_response(status)
-    for name, value in headers.items():
-        if name.lower() not in ('content-length', 'connection'):
-            request.send_header(name, value)
-    request.send_header('content-length', str(len(payload)))
-    request.end_headers()
-    if request.command != 'HEAD':
-        request.wfile.write(payload)
-    return status

@@ -12,10 +12,18 @@ from typing import Any
 
 import httpx
 
+from rxlocal import template
 from rxlocal.template import ROOT
 
-# Variables a caller's environment may carry that must not leak into the stack (it derives its own).
-INHERITED_NOISE = ('API_CLIENTS_TABLE', 'ROUTING_TABLE', 'SUBMISSIONS_TABLE', 'PHARMACY_CREDENTIALS_SECRET', 'AWS_SESSION_TOKEN')
+# Function settings the launching environment may override locally (everything else comes from the template).
+OVERRIDABLE = ('PHARMACY_TIMEOUT_SECONDS', 'POWERTOOLS_LOG_LEVEL', 'CALLBACK_RETRY_SCHEDULE')
+
+
+def inherited_noise() -> set[str]:
+    """Variables a caller's environment may carry that must not leak into the stack: it derives every other
+    function setting from the template itself."""
+    declared = {name for fn in template.functions().values() for name in fn.environment}
+    return declared - set(OVERRIDABLE) | {'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL'}
 
 
 @dataclass
@@ -35,7 +43,8 @@ class RunningStack:
 
 
 def start(state_dir: Path, timeout: float = 90, **extra: str) -> RunningStack:
-    env = {k: v for k, v in os.environ.items() if k not in INHERITED_NOISE and not k.startswith(('STRIVE_', 'BOOTHWYN_', 'GMP_'))}
+    noise = inherited_noise()
+    env = {k: v for k, v in os.environ.items() if k not in noise}
     env.update(PORT='0', RXROUTER_STATE_DIR=str(state_dir), PYTHONUNBUFFERED='1', **extra)
     log = state_dir / 'stack.log'
     process = subprocess.Popen(

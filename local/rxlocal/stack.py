@@ -3,31 +3,28 @@
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
 
-from rxlocal import aws, runtime, state, template
+from rxlocal import aws, runtime, sandboxes, state, template
 from rxlocal.gateway import Gateway
+from rxlocal.launcher import OVERRIDABLE
 from rxlocal.poller import QueuePoller
-from rxlocal.sandbox import SandboxConfig, SandboxPharmacy
+from rxlocal.sandboxes import SandboxConfig
+from rxlocal.sandboxes.server import SandboxServer
 
 log = logging.getLogger('rxlocal')
 
 # Local-only credentials: stable so the README's examples work verbatim. Never valid anywhere else.
 DEMO_API_KEY = 'rxk_local_demo'
 DEMO_API_SECRET = 'local-demo-secret-not-for-production'  # noqa: S105
-PHARMACY_CREDENTIALS = {
-    'boothwyn': {'api_key': 'local-boothwyn-functions-key'},
-    'gmp': {'api_key': 'local-gmp-functions-key'},
-    'strive': {'client_id': 'local-strive-client', 'client_secret': 'local-strive-client-secret'},
-}
-DEFAULT_WEBHOOK_SECRETS = {
-    'BOOTHWYN_WEBHOOK_SECRET': 'local-boothwyn-webhook-secret',
-    'STRIVE_WEBHOOK_SECRET': 'local-strive-webhook-secret',
-}
+# Template parameters the deployer must give are URLs; locally each pharmacy record's URLs are then pointed at
+# its sandbox, so this placeholder never receives a request.
+UNUSED_URL = 'http://127.0.0.1:9/replaced-by-the-sandbox'
 DEMO_SUBMISSION = {
     'source': 'demo',
     'sourceOrderId': 'demo-001',
@@ -46,8 +43,6 @@ DEMO_SUBMISSION = {
     'medication': {'name': 'Semaglutide 2.5mg/mL', 'sig': 'Inject 0.25mL weekly', 'quantity': 1, 'daysSupply': 28, 'refills': 0},
     'test': True,
 }
-# Function settings the launching environment may override locally (everything else comes from the template).
-OVERRIDABLE = ('PHARMACY_TIMEOUT_SECONDS', 'POWERTOOLS_LOG_LEVEL', 'CALLBACK_RETRY_SCHEDULE')
 
 
 @dataclass
@@ -55,9 +50,9 @@ class LocalConfig:
     port: int
     aws_port: int
     log_level: str
-    webhook_secrets: dict[str, str]
     sandbox_timeout_seconds: float
     overrides: dict[str, str] = field(default_factory=dict)
+    environ: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> 'LocalConfig':
@@ -65,16 +60,20 @@ class LocalConfig:
             port=int(os.environ.get('PORT', 3000)),
             aws_port=int(os.environ.get('RXLOCAL_AWS_PORT', 0)),
             log_level=os.environ.get('LOG_LEVEL', 'WARNING'),
-            webhook_secrets={k: os.environ.get(k) or v for k, v in DEFAULT_WEBHOOK_SECRETS.items()},
             sandbox_timeout_seconds=float(os.environ.get('SANDBOX_TIMEOUT_SECONDS', 30)),
             overrides={k: os.environ[k] for k in OVERRIDABLE if os.environ.get(k)},
+            environ=dict(os.environ),
         )
+
+    def webhook_secret(self, key: str) -> str:
+        """A pharmacy's local webhook secret: `<KEY>_WEBHOOK_SECRET` (e.g. BOOTHWYN_WEBHOOK_SECRET), or a default."""
+        return self.environ.get(f'{key.upper().replace("-", "_")}_WEBHOOK_SECRET') or f'local-{key}-webhook-secret'
 
 
 class LocalStack:
     def __init__(self, config: LocalConfig) -> None:
         self.config = config
-        self.sandboxes: dict[str, SandboxPharmacy] = {}
+        self.sandboxes: dict[str, SandboxServer] = {}
         self.pollers: list[QueuePoller] = []
         self.gateway: Gateway | None = None
         self.aws: aws.LocalAws | None = None
@@ -84,102 +83,86 @@ class LocalStack:
         self.aws = aws.start(self.config.aws_port)
         aws.name_resources(self.aws, prefix='rx-local')
         self.gateway = Gateway(template.http_routes(), self.config.port)
-        self._make_sandboxes()
+        aws.create_secrets(self.aws)
         refs = {**self.aws.refs, **self._parameters()}
-        hooks = self.config.webhook_secrets
-        aws.create_secrets(
-            self.aws,
-            {
-                'PharmacyCredentialsSecret': lambda: PHARMACY_CREDENTIALS,
-                'WebhookSecretsSecret': lambda: {
-                    'boothwyn': [hooks['BOOTHWYN_WEBHOOK_SECRET']],
-                    'strive': [hooks['STRIVE_WEBHOOK_SECRET']],
-                },
-            },
-        )
-        refs.update(self.aws.refs)
         environment = aws.function_environment(refs)
         environment.update(self.config.overrides)
         environment.setdefault('POWERTOOLS_LOG_LEVEL', self.config.log_level)
         environment['CALLBACK_ALLOW_LOOPBACK'] = 'true'  # local callback receivers listen on 127.0.0.1
-        os.environ.update(environment)  # before the layer is imported: the models read table names at import
+        os.environ.update(environment)
         aws.create_tables()
         aws.create_queues(self.aws)
-        self._seed()
+        self._seed(refs)
+        self._start_sandboxes()
         functions = {name: runtime.load(fn) for name, fn in template.functions().items()}
         self.gateway.functions = functions
         for name, fn in template.functions().items():
             for source in fn.sqs_sources:
                 poller = QueuePoller(functions[name], source, self.aws.refs[source.queue], self.aws.refs[f'{source.queue}.Arn'])
                 self.pollers.append(poller)
-        for sandbox in self.sandboxes.values():
-            sandbox.start(self.gateway.url)
         self.gateway.start()
         for poller in self.pollers:
             poller.start()
         state.write(self.describe(environment))
         self.startup_seconds = time.perf_counter() - started
 
-    def _make_sandboxes(self) -> None:
-        secrets = self.config.webhook_secrets
-        timeout = self.config.sandbox_timeout_seconds
-        self.sandboxes = {
-            'boothwyn': SandboxPharmacy(
-                SandboxConfig(
-                    'boothwyn',
-                    'boothwyn_b2b',
-                    PHARMACY_CREDENTIALS['boothwyn'],
-                    '/rx/webhooks/boothwyn',
-                    secrets['BOOTHWYN_WEBHOOK_SECRET'],
-                    timeout,
-                )
-            ),
-            'gmp': SandboxPharmacy(
-                SandboxConfig(
-                    'gmp',
-                    'boothwyn_b2b',
-                    PHARMACY_CREDENTIALS['gmp'],
-                    '/rx/webhooks/boothwyn',
-                    secrets['BOOTHWYN_WEBHOOK_SECRET'],
-                    timeout,
-                )
-            ),
-            'strive': SandboxPharmacy(
-                SandboxConfig(
-                    'strive',
-                    'strive',
-                    PHARMACY_CREDENTIALS['strive'],
-                    '/rx/webhooks/strive',
-                    secrets['STRIVE_WEBHOOK_SECRET'],
-                    timeout,
-                )
-            ),
-        }
-
     def _parameters(self) -> dict[str, str]:
-        """Template parameters: pharmacy URLs point at the sandboxes; the rest take their defaults."""
-        declared = template.load().get('Parameters', {})
-        local = {
-            'BoothwynBaseUrl': self.sandboxes['boothwyn'].url + '/',
-            'GmpBaseUrl': self.sandboxes['gmp'].url + '/',
-            'StriveBaseUrl': self.sandboxes['strive'].url,
-            'StriveSandboxUrl': self.sandboxes['strive'].sandbox_url,
-            'StriveCatalogSemaglutide': 'local-strive-semaglutide',
-            'StriveCatalogTirzepatide': 'local-strive-tirzepatide',
-            'Environment': 'dev',
-            'LogLevel': self.config.log_level,
-        }
-        missing = [name for name, spec in declared.items() if name not in local and 'Default' not in spec]
-        if missing:
-            raise RuntimeError(f'template parameters without a local value: {", ".join(missing)}')
-        return {name: local.get(name, str(spec.get('Default', ''))) for name, spec in declared.items()}
+        """Template parameters: what the deployer must give gets a local value; the rest take their defaults
+        (an empty default, such as a catalog id, gets a local one so the seeded catalog is complete)."""
+        local = {'Environment': 'dev', 'LogLevel': self.config.log_level}
+        found = {}
+        for name, spec in template.load().get('Parameters', {}).items():
+            if name in local:
+                found[name] = local[name]
+            elif 'Default' not in spec:
+                found[name] = UNUSED_URL
+            else:
+                found[name] = str(spec['Default']) or 'local-' + re.sub(r'(?<!^)(?=[A-Z])', '-', name).lower()
+        return found
 
-    def _seed(self) -> None:
-        from rx_router.routing import default_routes
-        from rx_router.store import clients, routes
+    def _seed(self, refs: dict[str, str]) -> None:
+        """What the stack's seed custom resource writes on deploy, from its properties in the template."""
+        from rx_router.service.seed import seed
+        from rx_router.store import clients
 
-        routes.seed_if_empty(default_routes())
+        for resource in template.resources('Custom::ConfigSeed').values():
+            properties = {k: template.resolve(v, refs) for k, v in resource['Properties'].items() if k != 'ServiceToken'}
+            seed(properties)
         clients.ensure_client('local demo client', api_key=DEMO_API_KEY, api_secret=DEMO_API_SECRET)
+
+    def _start_sandboxes(self) -> None:
+        """One sandbox per pharmacy record, of the record's type; the record's URLs point at it, and its local
+        credentials and webhook secret go into the stack's secrets."""
+        from rx_router.pharmacy_types import registry
+        from rx_router.store import config, secrets
+
+        assert self.gateway
+        current = config.load_config()
+        for instance in current.pharmacies.values():
+            kind = sandboxes.TYPES[instance.type]
+            webhook = registry.get(instance.type).webhook
+            server = SandboxServer(instance.id)
+            credentials = kind.local_credentials(instance.id)
+            webhook_secret = self.config.webhook_secret(instance.webhook_secret_key) if instance.webhook_secret_key else ''
+            sandbox = kind(
+                SandboxConfig(
+                    pharmacy=instance.id,
+                    credentials=credentials,
+                    drug_ids=frozenset(entry.native_id for entry in current.catalog_of(instance.id)),
+                    webhook_url=f'{self.gateway.url}/rx/webhooks/{webhook.name}' if webhook else '',
+                    webhook_header=webhook.secret_header if webhook else '',
+                    webhook_secret=webhook_secret,
+                    timeout_seconds=self.config.sandbox_timeout_seconds,
+                )
+            )
+            config.replace_pharmacy(
+                instance.model_copy(update={'settings': {**instance.settings, **kind.url_settings(server.url)}})
+            )
+            secrets.put_pharmacy_credentials(instance.credentials_key, credentials)
+            if instance.webhook_secret_key:
+                secrets.put_webhook_secrets(instance.webhook_secret_key, [webhook_secret])
+            server.start(sandbox)
+            self.sandboxes[instance.id] = server
 
     def describe(self, environment: dict[str, str]) -> dict[str, object]:
         assert self.gateway and self.aws

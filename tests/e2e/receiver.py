@@ -4,8 +4,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+
+from rxlocal.loopback import LoopbackServer, read_body, send
 
 
 @dataclass
@@ -21,29 +22,20 @@ class CallbackReceiver:
         self.received: list[Received] = []
         self.scripts: dict[str, list[int]] = {}
         self.lock = threading.Lock()
-        receiver = self
+        self.server = LoopbackServer(self._serve, 'callback-receiver')
+        self.url = self.server.url
+        self.server.start()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get('content-length') or 0))
-                with receiver.lock:
-                    script = receiver.scripts.get(self.path, [])
-                    status = script.pop(0) if script else 200
-                    receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, status))
-                self.send_response(status)
-                self.send_header('content-length', '0')
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.url = f'http://127.0.0.1:{self.server.server_address[1]}'
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        body = read_body(request)
+        with self.lock:
+            script = self.scripts.get(request.path, [])
+            status = script.pop(0) if script else 200
+            self.received.append(Received(request.path, {k.lower(): v for k, v in request.headers.items()}, body, status))
+        send(request, status, {}, b'')
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
     def at(self, path: str) -> list[Received]:
         with self.lock:

@@ -184,3 +184,20 @@ def test_stack_stops_cleanly_and_leaves_nothing(tmp_path: Path) -> None:
     for url in ports:
         with pytest.raises(httpx.TransportError):
             httpx.get(url, timeout=2)
+
+
+def test_pharmacies_are_records_and_routing_explains_itself(stack: RunningStack, client: SignedClient) -> None:
+    listed = {p['id']: p for p in json.loads(stack.cli('pharmacies', 'list').stdout)}
+    assert {i: (p['type'], p['settings']['base_url'].rstrip('/')) for i, p in listed.items()} == {
+        name: (kind, stack.state['sandboxes'][name])
+        for name, kind in (('boothwyn', 'boothwyn_b2b'), ('gmp', 'boothwyn_b2b'), ('strive', 'rxvortex'))
+    }
+    explained = stack.cli('routes', 'explain', '--state', 'NY', '--medication', 'Tirzepatide 10mg/mL')
+    assert explained.returncode == 0, explained.stderr
+    decision = json.loads(explained.stdout)
+    assert (decision['pharmacy'], decision['rule'], decision['nativeDrugId']) == ('gmp', 'state_route', '12850')
+    created = client.submit(
+        unique(routing={'patientState': 'NY'}, medication={**submission()['medication'], 'name': 'Tirzepatide 10mg/mL'})
+    )
+    assert created.status_code == 201, created.text
+    assert client.get(created.json()['submissionId']).json()['routingDecision'] == decision

@@ -130,3 +130,24 @@ def test_receiver_that_always_fails_ends_in_the_dlq_and_can_be_redriven(
     assert json.loads(redriven.stdout) == {'redriven': 1}
     receiver.wait_for(lambda: any(r.answered == 200 for r in receiver.at(path)))
     assert dlq_depth() == 0
+
+
+def test_the_timeline_over_http_and_from_the_cli(stack: E2EStack, client: SignedClient, receiver: CallbackReceiver) -> None:
+    created, path = submit_with_receiver(client, receiver)
+    receiver.wait_for(lambda: len(receiver.at(path)) == 1)
+    stack.cli('sandbox', 'ship', created['submissionId'], '--tracking', '794644790132')
+    receiver.wait_for(lambda: len(receiver.at(path)) == 2)
+    receiver.wait_for(
+        lambda: len([e for e in client.get(created['submissionId'], 'timeline').json()['events'] if e['kind'] == 'callback']) == 2
+    )
+    response = client.get(created['submissionId'], 'timeline')
+    assert response.status_code == 200
+    kinds = [e['kind'] for e in response.json()['events']]
+    assert kinds[:4] == ['received', 'routed', 'sent_to_pharmacy', 'pharmacy_answered']
+    assert kinds.count('webhook_accepted') == 1 and kinds.count('callback') == 2
+    shown = stack.cli('submissions', 'timeline', created['submissionId'])
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == response.json()
+    assert 'Jane' not in shown.stdout and 'Smith' not in shown.stdout
+    other = stack.client(stack.new_client('timeline outsider'))
+    assert other.get(created['submissionId'], 'timeline').status_code == 403

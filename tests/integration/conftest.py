@@ -13,15 +13,15 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
-from rx_router.adapters import base as adapters
-from rx_router.adapters import http as pharmacy_http
-from rx_router.adapters import strive
+from rx_router import http_clients
+from rx_router.cache import TtlCache
 from rx_router.callbacks import jobs, url_safety
-from rx_router.routing import default_routes
-from rx_router.store import clients, routes
+from rx_router.service.seed import seed
+from rx_router.store import clients
+from rx_router.store.config import load_config
 from rx_router.store.models import ALL_MODELS
 from tests.fake_pharmacies import FakePharmacies
-from tests.support import Credentials
+from tests.support import SEED_PARAMETERS, Credentials
 
 WEBHOOK_SECRETS = {'boothwyn': ['boothwyn-hook-secret'], 'strive': ['strive-hook-old', 'strive-hook-new']}
 # What hosts in tests resolve to: the public example.com address, or a test's own choice.
@@ -34,7 +34,7 @@ PHARMACY_CREDENTIALS = {
 }
 
 
-_WRITES = threading.Lock()
+_WRITES = threading.RLock()  # re-entrant: a transaction applies its items through put_item / update_item
 
 
 def _atomic(write: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,7 +70,7 @@ def aws() -> Iterator[None]:
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
         redrive = json.dumps({'deadLetterTargetArn': dlq_arn, 'maxReceiveCount': os.environ['CALLBACK_MAX_ATTEMPTS']})
         sqs.create_queue(QueueName='test-callbacks', Attributes={'RedrivePolicy': redrive, 'VisibilityTimeout': '180'})
-        routes.seed_if_empty(default_routes())
+        seed(SEED_PARAMETERS)
         yield
 
 
@@ -79,10 +79,8 @@ def fresh_caches() -> Iterator[None]:
     from aws_lambda_powertools.utilities import parameters
 
     parameters.clear_caches()
-    clients._cache.clear()
-    routes.forget_cached_routes()
-    strive._tokens.clear()
-    adapters._adapters.clear()
+    TtlCache.clear_all()
+    http_clients._clients.clear()
     jobs.sqs_client.cache_clear()
     yield
     parameters.clear_caches()
@@ -104,9 +102,11 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
 
 
 @pytest.fixture(autouse=True)
-def pharmacies(monkeypatch: pytest.MonkeyPatch) -> FakePharmacies:
-    fake = FakePharmacies()
-    monkeypatch.setattr(pharmacy_http, '_client', httpx.Client(transport=fake.transport()))
+def pharmacies(aws: None, fresh_caches: None) -> FakePharmacies:
+    """A sandbox for every seeded pharmacy, answering the router's pharmacy HTTP client."""
+    config = load_config()
+    fake = FakePharmacies.serving(config.pharmacies.values(), config.catalog, PHARMACY_CREDENTIALS)
+    http_clients._clients['pharmacy'] = httpx.Client(transport=fake.transport())
     return fake
 
 

@@ -1,4 +1,5 @@
-"""A CloudFormation stack (moto) exposing the outputs `rxrouter --stack NAME` reads, pointing at the test tables."""
+"""A CloudFormation stack (moto) exposing the outputs `rxrouter --stack NAME` reads, pointing at the test tables,
+secrets and queues (template.yaml's Outputs)."""
 
 import json
 import os
@@ -8,8 +9,13 @@ import boto3
 OUTPUTS = {
     'ApiClientsTableName': os.environ['API_CLIENTS_TABLE'],
     'RoutingTableName': os.environ['ROUTING_TABLE'],
+    'PharmacyConfigTableName': os.environ['PHARMACY_CONFIG_TABLE'],
     'SubmissionsTableName': os.environ['SUBMISSIONS_TABLE'],
+    'TimelineTableName': os.environ['TIMELINE_TABLE'],
+    'PharmacyCredentialsSecretArn': os.environ['PHARMACY_CREDENTIALS_SECRET'],
+    'WebhookSecretsSecretArn': os.environ['WEBHOOK_SECRETS_SECRET'],
     'CallbackQueueUrl': os.environ['CALLBACK_QUEUE_URL'],
+    'CallbackDeadLetterQueueUrl': os.environ['CALLBACK_QUEUE_URL'] + '-dlq',  # conftest's test-callbacks-dlq
 }
 
 

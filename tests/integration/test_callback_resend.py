@@ -6,8 +6,12 @@ from typing import Any
 import pytest
 
 from functions.submit.app import lambda_handler as submit_handler
+from rx_router.api.views import submission_view
 from rx_router.callbacks import jobs, payloads
-from rx_router.store import submissions
+from rx_router.clock import iso_timestamp
+from rx_router.domain.statuses import Status
+from rx_router.domain.submission import PharmacyReport
+from rx_router.store import submissions, timeline
 from rx_router.store.models import SubmissionModel
 from rxlocal import cli
 from tests.fake_pharmacies import FakePharmacies
@@ -36,6 +40,13 @@ def unqueued(creds: Credentials, pharmacies: FakePharmacies, monkeypatch: pytest
     return response_json(response)
 
 
+def last_callback_outcome(submission_id: str) -> str:
+    submission = submissions.get(submission_id)
+    assert submission is not None
+    outcome: str = submission_view(submission, timeline.events_of(submission))['lastCallback']['outcome']
+    return outcome
+
+
 def resend(stack: str, submission_id: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     code = cli.main(['--stack', stack, 'callbacks', 'resend', submission_id])
     out, err = capsys.readouterr()
@@ -47,7 +58,7 @@ def test_refused_callback_is_recorded_and_resent_with_the_same_event(
 ) -> None:
     submission_id = unqueued['submissionId']
     assert queued_jobs() == []
-    assert SubmissionModel.get(submission_id).last_callback['outcome'] == 'not-queued'
+    assert last_callback_outcome(submission_id) == 'not-queued'
 
     code, out, err = resend(stack, submission_id, capsys)
 
@@ -68,8 +79,13 @@ def test_refused_callback_is_recorded_and_resent_with_the_same_event(
 def test_resend_after_a_pharmacy_update_sends_the_update(
     stack: str, unqueued: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    record = SubmissionModel.get(unqueued['submissionId'])
-    submissions.apply_update(record, source='strive', status='shipped', tracking_number='1Z999', carrier='UPS')
+    record = submissions.get(unqueued['submissionId'])
+    assert record is not None
+    shipped = PharmacyReport(
+        unqueued['pharmacyOrderId'], raw_status='shipped', status=Status.SHIPPED, tracking_number='1Z999', carrier='UPS'
+    )
+    record.report(shipped, at=iso_timestamp(), source='webhook:strive', actor='strive', key='test')
+    submissions.save(record)
 
     code, _, err = resend(stack, record.id, capsys)
 
@@ -88,7 +104,7 @@ def test_resend_refuses_unknown_and_pending_submissions(
 
     key = submissions.DedupKey('client', 'clinic', 'order-1')
     record = SubmissionModel(
-        id=key.submission_id, status=submissions.PENDING, api_key_id='client', api_key='k', source='clinic',
+        id=key.submission_id, status=Status.PENDING.value, api_key_id='client', api_key='k', source='clinic',
         source_order_id='order-1', callback_url='https://example.com/cb', patient_state='WA', medication_name='m',
         pharmacy='boothwyn', test=False, request_payload={}, body_hash='h', created_at='2026-01-01T00:00:00.000Z',
         updated_at='2026-01-01T00:00:00.000Z',

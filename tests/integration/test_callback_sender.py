@@ -10,10 +10,10 @@ import pytest
 
 from functions.callback_sender.app import lambda_handler as sender
 from functions.submit.app import lambda_handler as submit_handler
-from rx_router.auth import signature
-from rx_router.callbacks import delivery
-from rx_router.store import clients
-from rx_router.store.models import SubmissionModel
+from rx_router import http_clients
+from rx_router.api.views import submission_view
+from rx_router.signing import signature
+from rx_router.store import clients, submissions, timeline
 from tests.fake_pharmacies import FakePharmacies
 from tests.support import Credentials, LambdaContext, load_event, response_json, submission, submit_event
 
@@ -29,10 +29,18 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver(monkeypatch: pytest.MonkeyPatch) -> Receiver:
+def receiver() -> Receiver:
     fake = Receiver([200])
-    monkeypatch.setattr(delivery, '_client', httpx.Client(transport=httpx.MockTransport(fake)))
+    http_clients._clients['callbacks'] = httpx.Client(transport=httpx.MockTransport(fake))
     return fake
+
+
+def last_callback(submission_id: str) -> dict[str, Any]:
+    """What GET shows as the submission's latest callback attempt."""
+    stored = submissions.get(submission_id)
+    assert stored is not None
+    shown: dict[str, Any] = submission_view(stored, timeline.events_of(stored))['lastCallback']
+    return shown
 
 
 def sqs_event_for_queued_job(receive_count: int = 1) -> dict[str, Any]:
@@ -59,7 +67,7 @@ def test_delivers_a_signed_callback_and_records_it(creds: Credentials, pharmacie
     assert json.loads(body)['submissionId'] == created['submissionId']
     assert request.headers['x-signature'] == signature(creds.api_secret, request.headers['x-timestamp'], body)
     assert request.headers['x-event-id']
-    last = SubmissionModel.get(created['submissionId']).last_callback
+    last = last_callback(created['submissionId'])
     assert last['outcome'] == 'delivered' and last['httpStatus'] == 200 and last['attempt'] == 1
 
 
@@ -78,7 +86,7 @@ def test_failure_is_retried_later_then_dead_lettered(creds: Credentials, pharmac
     event = sqs_event_for_queued_job(receive_count=1)
     result = sender(event, LambdaContext())
     assert result == {'batchItemFailures': [{'itemIdentifier': event['Records'][0]['messageId']}]}
-    last = SubmissionModel.get(created['submissionId']).last_callback
+    last = last_callback(created['submissionId'])
     assert (last['outcome'], last['httpStatus'], last['error']) == ('retrying', 500, 'HTTP 500')
     # the job stays on the queue, invisible for the scheduled delay (30 s ± 20%)
     attrs = boto3.client('sqs').get_queue_attributes(QueueUrl=os.environ['CALLBACK_QUEUE_URL'], AttributeNames=['All'])[
@@ -90,7 +98,7 @@ def test_failure_is_retried_later_then_dead_lettered(creds: Credentials, pharmac
         {**event['Records'][0], 'attributes': {**event['Records'][0]['attributes'], 'ApproximateReceiveCount': '3'}}
     ]
     assert sender(final, LambdaContext())['batchItemFailures']
-    assert SubmissionModel.get(created['submissionId']).last_callback['outcome'] == 'dead-lettered'
+    assert last_callback(created['submissionId'])['outcome'] == 'dead-lettered'
 
 
 def test_revoked_client_gets_no_callback(creds: Credentials, pharmacies: FakePharmacies, receiver: Receiver) -> None:
@@ -107,4 +115,4 @@ def test_callback_url_is_checked_again_at_send(
     dns['api.example.com'] = ['10.0.0.9']  # DNS changed since submit (rebinding)
     assert sender(sqs_event_for_queued_job(), LambdaContext())['batchItemFailures']
     assert receiver.requests == []
-    assert 'public internet' in SubmissionModel.get(created['submissionId']).last_callback['error']
+    assert 'public internet' in last_callback(created['submissionId'])['error']

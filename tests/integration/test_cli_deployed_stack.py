@@ -2,11 +2,15 @@
 
 import json
 
+import boto3
 import pytest
 
+from rx_router.settings import Settings
 from rx_router.store.models import ApiClientModel
 from rxlocal import cli
-from tests.integration.deployed_stack import create_stack
+from tests.integration.callback_queue import queued_jobs
+from tests.integration.deployed_stack import OUTPUTS, create_stack
+from tests.template import template
 
 
 def test_clients_create_and_routes_list_against_a_named_stack(
@@ -33,3 +37,19 @@ def test_no_local_stack_and_no_stack_name_is_a_clear_error(
     monkeypatch.setenv('RXROUTER_STATE_DIR', '/nonexistent-rxrouter-state')
     assert cli.main(['routes', 'list']) == 2
     assert 'make run' in capsys.readouterr().err
+
+
+def test_every_setting_the_layer_needs_comes_from_a_template_output() -> None:
+    required = {name.upper() for name, field in Settings.model_fields.items() if field.is_required()}
+    assert set(cli.STACK_OUTPUT_ENV.values()) == required
+    outputs = template()['Outputs']
+    assert set(cli.STACK_OUTPUT_ENV) | set(cli.QUEUE_OUTPUTS.values()) <= outputs.keys()
+    assert set(OUTPUTS) == set(cli.STACK_OUTPUT_ENV) | set(cli.QUEUE_OUTPUTS.values())
+
+
+def test_redrive_moves_dead_lettered_jobs_back_to_the_callback_queue(capsys: pytest.CaptureFixture[str]) -> None:
+    create_stack('rx-prod')
+    boto3.client('sqs').send_message(QueueUrl=OUTPUTS['CallbackDeadLetterQueueUrl'], MessageBody='{"eventId": "e-1"}')
+    assert cli.main(['--stack', 'rx-prod', 'callbacks', 'redrive']) == 0
+    assert json.loads(capsys.readouterr().out) == {'redriven': 1}
+    assert queued_jobs() == [{'eventId': 'e-1'}]

@@ -10,11 +10,11 @@ import botocore.client
 import httpx
 import pytest
 
-from functions.boothwyn_webhook.app import lambda_handler as boothwyn_hook
+from functions.boothwyn_b2b_webhook.app import lambda_handler as boothwyn_hook
 from functions.callback_sender.app import lambda_handler as sender
 from functions.submit.app import lambda_handler as submit_handler
-from rx_router.callbacks import delivery
-from rx_router.store.models import SubmissionModel
+from rx_router import http_clients
+from rx_router.store.models import SubmissionModel, TimelineModel
 from tests.fake_pharmacies import FakePharmacies
 from tests.support import Credentials, LambdaContext, load_event, response_json, submission, submit_event
 
@@ -30,7 +30,7 @@ def deliver_queued() -> None:
 
 
 def test_submit_to_delivered_costs(creds: Credentials, pharmacies: FakePharmacies, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(delivery, '_client', httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200))))
+    http_clients._clients['callbacks'] = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
     calls: Counter[str] = Counter()
     original = botocore.client.BaseClient._make_api_call
 
@@ -46,11 +46,16 @@ def test_submit_to_delivered_costs(creds: Credentials, pharmacies: FakePharmacie
         event['body'] = json.dumps({'caseId': created['pharmacyOrderId'], 'rxStatus': status, 'trackingNumber': '794644790132'})
         assert boothwyn_hook(event, LambdaContext())['statusCode'] == 200
         deliver_queued()
-    writes = calls['dynamodb:PutItem'] + calls['dynamodb:UpdateItem']
-    # submit: reserve (Put) + outcome (Update); each webhook: 1 Update; each callback: 1 Update (lastCallback)
-    assert (calls['dynamodb:PutItem'], calls['dynamodb:UpdateItem']) == (1, 6)
+    writes = calls['dynamodb:PutItem'] + calls['dynamodb:UpdateItem'] + calls['dynamodb:TransactWriteItems']
+    # submit: reserve (Put) + outcome (Update), its events stored in the item; each webhook: one transaction (the
+    # submission's update and its timeline event); each callback attempt: one small timeline item (Put)
+    assert (calls['dynamodb:PutItem'], calls['dynamodb:UpdateItem'], calls['dynamodb:TransactWriteItems']) == (1 + 3, 1, 2)
     assert writes == 7
     assert calls['sqs:SendMessage'] == 3  # one callback job per transition: submitted, shipped, delivered
+    # the configuration is read once per container and cache period: one scan of each table
+    assert (calls['dynamodb:Scan'], calls['dynamodb:Query']) == (2, 2)  # the webhooks' lookups by pharmacy order id
     item_bytes = len(json.dumps(SubmissionModel.get(created['submissionId']).serialize()))
-    print(f'\nDynamoDB writes {writes}, SQS messages {calls["sqs:SendMessage"]}, final item ~{item_bytes} bytes')
-    print(f'all calls {dict(calls)}')
+    events = list(TimelineModel.query(created['submissionId']))
+    event_bytes = max(len(json.dumps(e.serialize())) for e in events)
+    print(f'\nDynamoDB writes {writes}, SQS messages {calls["sqs:SendMessage"]}, final item ~{item_bytes} bytes, ')
+    print(f'{len(events)} timeline items of at most ~{event_bytes} bytes; all calls {dict(calls)}')

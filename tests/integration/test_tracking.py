@@ -7,9 +7,9 @@ from typing import Any
 import boto3
 import pytest
 
-from functions.boothwyn_webhook.app import lambda_handler as boothwyn_hook
+from functions.boothwyn_b2b_webhook.app import lambda_handler as boothwyn_hook
 from functions.get_submission.app import lambda_handler as get_handler
-from functions.strive_webhook.app import lambda_handler as strive_hook
+from functions.rxvortex_webhook.app import lambda_handler as strive_hook
 from functions.submit.app import lambda_handler as submit_handler
 from tests.fake_pharmacies import FakePharmacies
 from tests.integration.callback_queue import queued_jobs

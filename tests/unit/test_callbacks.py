@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from rx_router import http_clients
 from rx_router.callbacks import delivery, payloads, retry
 from rx_router.callbacks.url_safety import CheckedUrl
 from tests.support import ROOT
@@ -68,11 +69,11 @@ def deliver_with(handler: object) -> tuple[delivery.Attempt, list[httpx.Request]
         seen.append(request)
         return handler(request)  # type: ignore[operator]
 
-    delivery._client = httpx.Client(transport=httpx.MockTransport(record), follow_redirects=False)
+    http_clients._clients['callbacks'] = httpx.Client(transport=httpx.MockTransport(record), follow_redirects=False)
     try:
         return delivery.post(CHECKED, b'{}', {'x-signature': 's'}), seen
     finally:
-        delivery._client = None
+        http_clients._clients.clear()
 
 
 def test_post_goes_to_the_checked_address_with_the_original_host() -> None:

@@ -11,7 +11,7 @@ from tests.support import EVENTS
 from tests.template import http_routes, resources, template
 
 FUNCTIONS = resources('AWS::Serverless::Function')
-TABLE_ENV = {'API_CLIENTS_TABLE', 'ROUTING_TABLE', 'SUBMISSIONS_TABLE'}
+TABLE_ENV = {'API_CLIENTS_TABLE', 'ROUTING_TABLE', 'PHARMACY_CONFIG_TABLE', 'SUBMISSIONS_TABLE', 'TIMELINE_TABLE'}
 
 
 def table_for(model: Any) -> dict[str, Any]:
@@ -28,7 +28,9 @@ def _logical_id(model: Any) -> str:
     return {
         'ApiClientModel': 'ApiClientsTable',
         'RouteModel': 'RoutingTable',
+        'PharmacyConfigModel': 'PharmacyConfigTable',
         'SubmissionModel': 'SubmissionsTable',
+        'TimelineModel': 'TimelineTable',
     }[model.__name__]
 
 
@@ -51,7 +53,7 @@ def test_table_keys_match_the_pynamodb_model(model: Any) -> None:
     }
 
 
-@pytest.mark.parametrize('name', ['ApiClientsTable', 'RoutingTable', 'SubmissionsTable'])
+@pytest.mark.parametrize('name', ['ApiClientsTable', 'RoutingTable', 'PharmacyConfigTable', 'SubmissionsTable', 'TimelineTable'])
 def test_tables_are_encrypted_on_demand_recoverable_and_retained(name: str) -> None:
     table = template()['Resources'][name]
     assert table['DeletionPolicy'] == 'Retain'
@@ -65,9 +67,10 @@ def test_routes_are_the_spec_routes() -> None:
     assert {r.route_key: r.function for r in http_routes()} == {
         'POST /rx/prescriptions/submit': 'SubmitFunction',
         'GET /rx/prescriptions/{id}': 'GetSubmissionFunction',
+        'GET /rx/prescriptions/{id}/timeline': 'GetTimelineFunction',
         'GET /rx/health': 'HealthFunction',
-        'POST /rx/webhooks/boothwyn': 'BoothwynWebhookFunction',
-        'POST /rx/webhooks/strive': 'StriveWebhookFunction',
+        'POST /rx/webhooks/boothwyn': 'BoothwynB2BWebhookFunction',
+        'POST /rx/webhooks/strive': 'RxVortexWebhookFunction',
     }
 
 
@@ -133,7 +136,7 @@ def test_callback_sender_consumes_the_queue_with_partial_batches_and_matching_re
 def test_retry_schedule_fits_the_queue_and_spans_about_a_day() -> None:
     from rx_router.settings import DEFAULT_RETRY_SCHEDULE
 
-    schedule = [int(s) for s in DEFAULT_RETRY_SCHEDULE.split(',')]
+    schedule = list(DEFAULT_RETRY_SCHEDULE)
     max_attempts = int(template()['Globals']['Function']['Environment']['Variables']['CALLBACK_MAX_ATTEMPTS'])
     assert len(schedule) == max_attempts - 1
     assert 18 * 3600 <= sum(schedule) * 1.2 and sum(schedule) * 0.8 <= 30 * 3600

@@ -1,7 +1,17 @@
+from collections.abc import Iterator
+
 import pytest
 
 from rx_router.callbacks import url_safety
 from rx_router.callbacks.url_safety import UnsafeCallbackUrl, check
+from rx_router.settings import settings
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +30,7 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> None:
         return table[host]
 
     monkeypatch.setattr(url_safety, 'resolve', resolve)
-    monkeypatch.delenv(url_safety.ALLOW_LOOPBACK_ENV, raising=False)
+    monkeypatch.delenv('CALLBACK_ALLOW_LOOPBACK', raising=False)
 
 
 def test_public_https_passes_with_resolved_addresses() -> None:
@@ -61,7 +71,7 @@ def test_unresolvable_host_is_refused() -> None:
 
 
 def test_local_mode_allows_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(url_safety.ALLOW_LOOPBACK_ENV, 'true')
+    monkeypatch.setenv('CALLBACK_ALLOW_LOOPBACK', 'true')
     assert check('http://127.0.0.1:8080/cb').addresses == ['127.0.0.1']
     assert check('http://localhost:8080/cb').addresses == ['127.0.0.1', '::1']
     for url in ('https://10.1.2.3/cb', 'https://[::ffff:169.254.169.254]/cb', 'http://public.example/cb'):

@@ -3,8 +3,6 @@
 The body is verified exactly as received (never re-serialised); an empty body is signed as `{}`.
 """
 
-import hashlib
-import hmac
 from datetime import datetime
 
 from rx_router.api.request import ApiRequest
@@ -12,13 +10,8 @@ from rx_router.clock import utc_now
 from rx_router.constant_time import matches_any
 from rx_router.errors import Unauthorized
 from rx_router.settings import settings
+from rx_router.signing import EMPTY_BODY, signature
 from rx_router.store.clients import ApiClient, find_active_client
-
-EMPTY_BODY = b'{}'
-
-
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    return hmac.new(secret.encode('utf-8'), timestamp.encode('utf-8') + b'.' + body, hashlib.sha256).hexdigest()
 
 
 def parse_timestamp(value: str) -> datetime:

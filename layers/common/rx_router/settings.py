@@ -1,56 +1,64 @@
-"""Typed settings read once per container from the environment that template.yaml declares.
+"""Typed settings: the environment template.yaml declares, read and validated once per container, on first use.
 
-Table names are read by the pynamodb models themselves (store/models.py)."""
+Nothing reads the environment at import; every module that needs a setting calls `settings()`.
+"""
 
-import os
-from dataclasses import dataclass
 from functools import cache
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from rx_router.errors import ConfigurationError
 
-
-def require_env(name: str) -> str:
-    value = os.environ.get(name, '').strip()
-    if not value:
-        raise ConfigurationError(f'environment variable {name} is not set')
-    return value
-
-
 # Seconds to wait before attempts 2, 3, ... of a callback (jittered ±20%): about 21.5 hours in all.
-DEFAULT_RETRY_SCHEDULE = '30,120,600,1800,3600,7200,14400,21600,28800'
+DEFAULT_RETRY_SCHEDULE = (30, 120, 600, 1800, 3600, 7200, 14400, 21600, 28800)
 
 
-@dataclass(frozen=True)
-class Settings:
-    pharmacy_credentials_secret: str
-    webhook_secrets_secret: str
-    callback_queue_url: str
-    callback_max_attempts: int
-    callback_retry_schedule: tuple[int, ...]
-    max_body_bytes: int
-    signature_tolerance_seconds: int
-    routing_cache_seconds: int
-    api_client_cache_seconds: int
-    pharmacy_timeout_seconds: float
+def _comma_separated(value: Any) -> Any:
+    return tuple(part.strip() for part in value.split(',')) if isinstance(value, str) else value
+
+
+Name = Annotated[str, Field(min_length=1)]
+Seconds = Annotated[int, Field(ge=0)]
+
+
+class Settings(BaseModel):
+    """Each field is read from the environment variable of the same name in upper case."""
+
+    model_config = ConfigDict(frozen=True, extra='ignore', alias_generator=str.upper, str_strip_whitespace=True)
+
+    api_clients_table: Name
+    routing_table: Name
+    submissions_table: Name
+    pharmacy_config_table: Name
+    timeline_table: Name
+    pharmacy_credentials_secret: Name
+    webhook_secrets_secret: Name
+    callback_queue_url: Name
+    callback_max_attempts: Annotated[int, Field(ge=1)] = 10
+    callback_retry_schedule: Annotated[tuple[Seconds, ...], BeforeValidator(_comma_separated), Field(min_length=1)] = (
+        DEFAULT_RETRY_SCHEDULE
+    )
+    callback_allow_loopback: bool = False
+    max_body_bytes: Annotated[int, Field(gt=0)] = 262_144
+    signature_tolerance_seconds: Seconds = 300
+    routing_cache_seconds: Seconds = 60
+    api_client_cache_seconds: Seconds = 30
+    credentials_cache_seconds: Seconds = 300
+    pharmacy_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
 
     @classmethod
-    def from_env(cls) -> 'Settings':
-        return cls(
-            pharmacy_credentials_secret=require_env('PHARMACY_CREDENTIALS_SECRET'),
-            webhook_secrets_secret=require_env('WEBHOOK_SECRETS_SECRET'),
-            callback_queue_url=require_env('CALLBACK_QUEUE_URL'),
-            callback_max_attempts=int(require_env('CALLBACK_MAX_ATTEMPTS')),
-            callback_retry_schedule=tuple(
-                int(s) for s in os.environ.get('CALLBACK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE).split(',')
-            ),
-            max_body_bytes=int(os.environ.get('MAX_BODY_BYTES', 262_144)),
-            signature_tolerance_seconds=int(os.environ.get('SIGNATURE_TOLERANCE_SECONDS', 300)),
-            routing_cache_seconds=int(os.environ.get('ROUTING_CACHE_SECONDS', 60)),
-            api_client_cache_seconds=int(os.environ.get('API_CLIENT_CACHE_SECONDS', 30)),
-            pharmacy_timeout_seconds=float(os.environ.get('PHARMACY_TIMEOUT_SECONDS', 10)),
-        )
+    def from_environment(cls, environ: dict[str, str]) -> 'Settings':
+        present = {name: value.strip() for name, value in environ.items() if value.strip()}
+        try:
+            return cls.model_validate(present)
+        except ValidationError as exc:
+            names = sorted({str(error['loc'][0]) for error in exc.errors(include_input=False)})
+            raise ConfigurationError(f'environment variables missing or invalid: {", ".join(names)}') from None
 
 
 @cache
 def settings() -> Settings:
-    return Settings.from_env()
+    import os
+
+    return Settings.from_environment(dict(os.environ))

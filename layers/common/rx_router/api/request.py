@@ -7,20 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rx_router.errors import BadRequest, PayloadTooLarge
-from rx_router.settings import settings
 
 
 @dataclass(frozen=True)
 class ApiRequest:
-    method: str
-    path: str
     headers: dict[str, str]
     raw_body: bytes
     path_parameters: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> 'ApiRequest':
-        http = event.get('requestContext', {}).get('http', {})
         body = event.get('body') or ''
         if event.get('isBase64Encoded'):
             try:
@@ -30,8 +26,6 @@ class ApiRequest:
         else:
             raw = body.encode('utf-8')
         return cls(
-            method=http.get('method', ''),
-            path=event.get('rawPath', ''),
             headers={name.lower(): value for name, value in (event.get('headers') or {}).items()},
             raw_body=raw,
             path_parameters=event.get('pathParameters') or {},
@@ -43,6 +37,8 @@ class ApiRequest:
 
 def json_body(raw: bytes) -> Any:
     """The decoded JSON body, after the size limit; malformed JSON is a 400."""
+    from rx_router.settings import settings  # routes without a body (health) never load the settings model
+
     limit = settings().max_body_bytes
     if len(raw) > limit:
         raise PayloadTooLarge(f'Request body is larger than {limit} bytes')

@@ -5,20 +5,11 @@ from dataclasses import dataclass
 
 import httpx
 
-from rx_router.auth import signature
+from rx_router import http_clients
 from rx_router.callbacks.url_safety import CheckedUrl
-from rx_router.clock import iso_timestamp
+from rx_router.signing import signature_headers
 
-TIMEOUT_SECONDS = 15.0
 EVENT_ID_HEADER = 'x-event-id'
-_client: httpx.Client | None = None
-
-
-def http_client() -> httpx.Client:
-    global _client
-    if _client is None:
-        _client = httpx.Client(timeout=httpx.Timeout(TIMEOUT_SECONDS, connect=5.0), follow_redirects=False)
-    return _client
 
 
 @dataclass(frozen=True)
@@ -29,11 +20,9 @@ class Attempt:
 
 
 def signed_headers(secret: str, body: bytes, event_id: str, timestamp: str | None = None) -> dict[str, str]:
-    timestamp = timestamp or iso_timestamp()
     return {
         'content-type': 'application/json',
-        'x-timestamp': timestamp,
-        'x-signature': signature(secret, timestamp, body),
+        **signature_headers(secret, body, timestamp),
         EVENT_ID_HEADER: event_id,
         'user-agent': 'pharmacy-router-callbacks/1',
     }
@@ -47,9 +36,11 @@ def post(checked: CheckedUrl, body: bytes, headers: dict[str, str]) -> Attempt:
     extensions = {'sni_hostname': checked.host} if checked.scheme == 'https' else {}
     url = f'{checked.scheme}://{literal}:{checked.port}{checked.target}'
     try:
-        response = http_client().post(url, content=body, headers={**headers, 'host': host_header}, extensions=extensions)
+        response = http_clients.callbacks().post(
+            url, content=body, headers={**headers, 'host': host_header}, extensions=extensions
+        )
     except httpx.TimeoutException:
-        return Attempt(False, None, f'timeout after {TIMEOUT_SECONDS:.0f} s')
+        return Attempt(False, None, f'timeout after {http_clients.CALLBACK_TIMEOUT_SECONDS:.0f} s')
     except httpx.TransportError as exc:
         return Attempt(False, None, f'connection failed ({type(exc).__name__})')
     return Attempt(response.is_success, response.status_code, None if response.is_success else f'HTTP {response.status_code}')

@@ -8,10 +8,13 @@ from pydantic.alias_generators import to_camel
 
 from rx_router.callbacks import payloads
 from rx_router.clock import iso_timestamp
+from rx_router.domain.events import EventKind, TimelineEvent
+from rx_router.domain.submission import Submission
 from rx_router.observability import exception_summary, logger
 from rx_router.settings import settings
-from rx_router.store import submissions
-from rx_router.store.models import SubmissionModel
+from rx_router.store import timeline
+
+SOURCE = 'callbacks'
 
 
 class CallbackJob(BaseModel):
@@ -31,35 +34,41 @@ def sqs_client() -> Any:
     return botocore.session.get_session().create_client('sqs')
 
 
-def job_for(record: SubmissionModel, *, initial: bool) -> CallbackJob:
-    payload = payloads.initial(record) if initial else payloads.update(record)
+def job_for(submission: Submission) -> CallbackJob:
+    """The callback for the submission's current state: the submission's result when the router set the
+    status last, the pharmacy's update otherwise. The event id is stable per (submission, status)."""
+    payload = payloads.initial(submission) if submission.callback_kind == 'initial' else payloads.update(submission)
     return CallbackJob(
-        event_id=payloads.event_id(record.id, record.status),
-        submission_id=record.id,
-        api_key=record.api_key,
-        callback_url=record.callback_url,
+        event_id=payloads.event_id(submission.id, submission.status.value),
+        submission_id=submission.id,
+        api_key=submission.api_key,
+        callback_url=submission.callback_url,
         payload=payload,
     )
-
-
-def latest_job(record: SubmissionModel) -> CallbackJob:
-    """The callback for the record's current state: the submission's result if the router set the status
-    last, otherwise the pharmacy's update. Same event id as the job first queued for that state."""
-    initial = not record.history or record.history[-1].source == submissions.ROUTER
-    return job_for(record, initial=initial)
 
 
 def send(job: CallbackJob, queue_url: str) -> None:
     sqs_client().send_message(QueueUrl=queue_url, MessageBody=job.model_dump_json(by_alias=True))
 
 
-def enqueue(record: SubmissionModel, *, initial: bool) -> None:
-    """Queues the callback. A failure to queue is recorded on the submission, not raised: the caller's
-    answer is already decided; `lastCallback.outcome == "not-queued"` tells operators to run
-    `rxrouter callbacks resend`."""
-    job = job_for(record, initial=initial)
+def attempt_event(job: CallbackJob, *, outcome: str, attempt: int | None = None, **detail: Any) -> TimelineEvent:
+    """One callback attempt (or a failure to queue one) as a timeline event."""
+    facts = {'eventId': job.event_id, 'status': job.payload.get('status'), 'attempt': attempt, 'outcome': outcome, **detail}
+    return TimelineEvent(
+        iso_timestamp(),
+        EventKind.CALLBACK,
+        SOURCE,
+        detail={k: v for k, v in facts.items() if v is not None},
+        key=f'callback#{job.event_id}#{attempt if attempt is not None else outcome}',
+    )
+
+
+def enqueue(submission: Submission) -> None:
+    """Queues the callback. A failure to queue is recorded on the timeline, not raised: the caller's answer is
+    already decided; `lastCallback.outcome == "not-queued"` tells operators to run `rxrouter callbacks resend`."""
+    job = job_for(submission)
     try:
         send(job, settings().callback_queue_url)
     except Exception as exc:  # noqa: BLE001
-        logger.error('callback not queued', extra={'submission_id': record.id, **exception_summary(exc)})
-        submissions.record_callback_attempt(record.id, {'eventId': job.event_id, 'at': iso_timestamp(), 'outcome': 'not-queued'})
+        logger.error('callback not queued', extra={'submission_id': submission.id, **exception_summary(exc)})
+        timeline.record(submission.id, attempt_event(job, outcome='not-queued'))

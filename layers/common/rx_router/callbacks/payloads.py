@@ -5,29 +5,29 @@ import json
 import uuid
 from typing import Any
 
-from rx_router.store.models import SubmissionModel
+from rx_router.domain.submission import Submission
 
 _EVENT_NAMESPACE = uuid.UUID('0b6c6f39-9a8e-4d55-bf0c-2f4f0f8f5a21')
 
 
-def _common(record: SubmissionModel) -> dict[str, Any]:
+def _common(submission: Submission) -> dict[str, Any]:
     return {
-        'submissionId': record.id,
-        'sourceOrderId': record.source_order_id,
-        'pharmacy': record.pharmacy,
-        'status': record.status,
-        'pharmacyOrderId': record.pharmacy_order_id,
+        'submissionId': submission.id,
+        'sourceOrderId': submission.source_order_id,
+        'pharmacy': submission.pharmacy,
+        'status': submission.status.value,
+        'pharmacyOrderId': submission.pharmacy_order_id,
     }
 
 
-def initial(record: SubmissionModel) -> dict[str, Any]:
+def initial(submission: Submission) -> dict[str, Any]:
     """After the submission: the pharmacy's answer."""
-    return {**_common(record), 'error': record.error_message}
+    return {**_common(submission), 'error': submission.error_message}
 
 
-def update(record: SubmissionModel) -> dict[str, Any]:
-    """After a pharmacy webhook moved the status."""
-    return {**_common(record), 'trackingNumber': record.tracking_number, 'carrier': record.carrier}
+def update(submission: Submission) -> dict[str, Any]:
+    """After a pharmacy's update moved the status."""
+    return {**_common(submission), 'trackingNumber': submission.tracking_number, 'carrier': submission.carrier}
 
 
 def event_id(submission_id: str, status: str) -> str:

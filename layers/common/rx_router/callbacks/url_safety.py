@@ -5,14 +5,14 @@ submit and again at send, on the resolved addresses; the sender then connects to
 Local mode may allow loopback (and plain http to it) by configuration, and nothing else."""
 
 import ipaddress
-import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from rx_router.settings import settings
+
 Resolver = Callable[[str, int], list[str]]
-ALLOW_LOOPBACK_ENV = 'CALLBACK_ALLOW_LOOPBACK'
 
 
 class UnsafeCallbackUrl(Exception):
@@ -37,7 +37,7 @@ resolve: Resolver = system_resolver
 
 
 def loopback_allowed() -> bool:
-    return os.environ.get(ALLOW_LOOPBACK_ENV, '').lower() == 'true'
+    return settings().callback_allow_loopback
 
 
 def _address_allowed(address: str, allow_loopback: bool) -> bool:

@@ -2,8 +2,8 @@
 
 A failed delivery (non-2xx, redirect, timeout, connection error, unsafe address) is reported as a batch
 item failure after its visibility is pushed out by the retry schedule; once the queue's
-maxReceiveCount is used up, SQS moves the job to the dead-letter queue. Every attempt is recorded on
-the submission (`lastCallback`).
+maxReceiveCount is used up, SQS moves the job to the dead-letter queue. Every attempt is recorded on the
+submission's timeline (GET shows the latest as `lastCallback`).
 """
 
 from typing import Any
@@ -12,11 +12,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from rx_router.callbacks import delivery, payloads, retry, url_safety
-from rx_router.callbacks.jobs import CallbackJob, sqs_client
-from rx_router.clock import iso_timestamp
+from rx_router.callbacks.jobs import CallbackJob, attempt_event, sqs_client
 from rx_router.observability import logger
 from rx_router.settings import settings
-from rx_router.store import submissions
+from rx_router.store import timeline
 from rx_router.store.clients import find_active_client
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -45,18 +44,8 @@ def handle_record(record: SQSRecord) -> None:
     config = settings()
     final = attempt_number >= config.callback_max_attempts
     outcome = 'delivered' if attempt.delivered else ('dead-lettered' if final else 'retrying')
-    submissions.record_callback_attempt(
-        job.submission_id,
-        {
-            'eventId': job.event_id,
-            'status': job.payload.get('status'),
-            'at': iso_timestamp(),
-            'attempt': attempt_number,
-            'outcome': outcome,
-            'httpStatus': attempt.http_status,
-            'error': attempt.error,
-        },
-    )
+    event = attempt_event(job, outcome=outcome, attempt=attempt_number, httpStatus=attempt.http_status, error=attempt.error)
+    timeline.record(job.submission_id, event)
     log = {'submission_id': job.submission_id, 'event_id': job.event_id, 'attempt': attempt_number, 'outcome': outcome}
     if attempt.delivered:
         logger.info('callback delivered', extra={**log, 'http_status': attempt.http_status})
@@ -70,4 +59,4 @@ def handle_record(record: SQSRecord) -> None:
 
 
 def send_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+    return dict(process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context))

@@ -10,26 +10,37 @@ pharmacy may have the order) and queues that callback, so no submission stays pe
 
 import hashlib
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
-from rx_router.adapters.base import adapter_for
-from rx_router.adapters.outcomes import PharmacyFailed
 from rx_router.api.request import ApiRequest, json_body
 from rx_router.api.responses import ApiResponse
 from rx_router.callbacks import jobs, url_safety
-from rx_router.clock import iso_timestamp
+from rx_router.clock import iso_timestamp, utc_now
+from rx_router.domain.events import EventKind, TimelineEvent
+from rx_router.domain.statuses import Status
+from rx_router.domain.submission import ROUTER, Submission
 from rx_router.errors import Conflict, Unprocessable, ValidationFailed
 from rx_router.observability import exception_summary, logger
+from rx_router.pharmacies import adapters
+from rx_router.pharmacy_types.outcomes import PharmacyFailed
 from rx_router.redaction import scrub
-from rx_router.routing import resolve_pharmacy
+from rx_router.routing.resolve import Decision, Request, resolve
 from rx_router.store import submissions
 from rx_router.store.clients import ApiClient
-from rx_router.store.models import SubmissionModel
-from rx_router.store.routes import cached_routes
+from rx_router.store.config import cached_config
 from rx_router.validation.prescription import PrescriptionSubmission, parse_submission
 
 REPLAYED_HEADER = 'idempotent-replayed'
+IN_PROGRESS = 'A submission with this source and sourceOrderId is still being processed; retry in a few seconds'
 UNEXPECTED = 'Router error while submitting to the pharmacy: the pharmacy may have received the order; check before resubmitting'
+# Longer than the submit function may run (template.yaml: Timeout 29 s), so a record still pending after this
+# belongs to an invocation that died (timeout, out of memory) between reserving the key and recording the answer.
+ABANDONED_AFTER = timedelta(seconds=120)
+ABANDONED = (
+    "The router stopped before it recorded the pharmacy's answer: the pharmacy may have received the order; "
+    'check with the pharmacy before resubmitting under a new sourceOrderId'
+)
 
 
 def body_hash(wire: dict[str, Any]) -> str:
@@ -37,24 +48,30 @@ def body_hash(wire: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode('utf-8')).hexdigest()
 
 
-def result_body(record: SubmissionModel) -> dict[str, Any]:
+def result_body(submission: Submission) -> dict[str, Any]:
     body: dict[str, Any] = {
-        'submissionId': record.id,
-        'pharmacy': record.pharmacy,
-        'status': record.status,
-        'pharmacyOrderId': record.pharmacy_order_id,
+        'submissionId': submission.id,
+        'pharmacy': submission.pharmacy,
+        'status': submission.status.value,
+        'pharmacyOrderId': submission.pharmacy_order_id,
     }
-    if record.status == submissions.FAILED:
-        body['error'] = record.error_message
+    if submission.status is Status.FAILED:
+        body['error'] = submission.error_message
     return body
 
 
-def result_response(record: SubmissionModel, *, replayed: bool = False) -> ApiResponse:
+def result_response(submission: Submission, *, replayed: bool = False) -> ApiResponse:
     headers = {REPLAYED_HEADER: 'true'} if replayed else {}
-    if record.status == submissions.PENDING:
-        raise Conflict(submissions.IN_PROGRESS, submissionId=record.id)
-    status = 502 if record.status == submissions.FAILED else 201
-    return ApiResponse(status, result_body(record), headers)
+    if submission.status is Status.PENDING:
+        raise Conflict(IN_PROGRESS, submissionId=submission.id)
+    status = 502 if submission.status is Status.FAILED else 201
+    return ApiResponse(status, result_body(submission), headers)
+
+
+def is_abandoned(submission: Submission) -> bool:
+    if submission.status is not Status.PENDING:
+        return False
+    return utc_now() - datetime.fromisoformat(submission.created_at) > ABANDONED_AFTER
 
 
 def replay(existing: submissions.Existing) -> ApiResponse:
@@ -64,22 +81,36 @@ def replay(existing: submissions.Existing) -> ApiResponse:
             'use a new sourceOrderId for a different prescription',
             submissionId=existing.submission.id,
         )
-    record = existing.submission
-    logger.thread_safe_append_keys(submission_id=record.id, replayed=True)
-    if submissions.is_abandoned(record):
-        settled = submissions.settle_abandoned(record)
-        if settled.moved:
+    submission = existing.submission
+    logger.thread_safe_append_keys(submission_id=submission.id, replayed=True)
+    if is_abandoned(submission):
+        submission.failed(ABANDONED, None, iso_timestamp(), abandoned=True)
+        try:
+            submissions.record_outcome(submission)
+        except submissions.LostRace:  # another repeat (or the original invocation after all) settled it
+            submission = submissions.get(submission.id) or submission
+        else:
             logger.warning('abandoned submission recorded as failed')
-            jobs.enqueue(settled.record, initial=True)
-        record = settled.record
-    return result_response(record, replayed=True)
+            jobs.enqueue(submission)
+    return result_response(submission, replayed=True)
 
 
-def new_record(
-    submission_id: str, client: ApiClient, rx: PrescriptionSubmission, wire: dict[str, Any], pharmacy: str, digest: str
-) -> SubmissionModel:
+def routing_request(rx: PrescriptionSubmission) -> Request:
+    return Request(
+        state=rx.routing_state,
+        medication_name=rx.medication.name,
+        product_id=rx.medication.product_id,
+        preferred_pharmacy=rx.preferred_pharmacy,
+        test=rx.test,
+        has_dea_number=rx.prescriber.dea_number is not None,
+    )
+
+
+def new_submission(
+    submission_id: str, client: ApiClient, rx: PrescriptionSubmission, wire: dict[str, Any], decision: Decision, digest: str
+) -> Submission:
     now = iso_timestamp()
-    return SubmissionModel(
+    submission = Submission(
         id=submission_id,
         api_key_id=client.id,
         api_key=client.api_key,
@@ -88,14 +119,24 @@ def new_record(
         callback_url=rx.callback_url,
         patient_state=rx.routing_state,
         medication_name=rx.medication.name,
-        pharmacy=pharmacy,
-        status=submissions.PENDING,
+        product=decision.product.product,
+        pharmacy=decision.pharmacy,
+        pharmacy_type=decision.pharmacy_type,
+        routing_decision=decision.view(),
+        status=Status.PENDING,
         test=rx.test,
-        request_payload=wire,
         body_hash=digest,
+        request_payload=wire,
         created_at=now,
         updated_at=now,
     )
+    submission.record(
+        TimelineEvent(now, EventKind.RECEIVED, 'api', actor=client.id, detail={'clientSource': rx.source, 'test': rx.test})
+    )
+    skipped = [c.pharmacy for c in decision.candidates if c.skipped]
+    detail = {'rule': decision.rule, 'pharmacy': decision.pharmacy, 'product': decision.product.product, 'skipped': skipped}
+    submission.record(TimelineEvent(now, EventKind.ROUTED, ROUTER, detail={k: v for k, v in detail.items() if v}))
+    return submission
 
 
 def check_callback_url(url: str) -> None:
@@ -112,11 +153,11 @@ def submit_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
     wire = rx.wire()
     key = submissions.DedupKey(client.id, rx.source, rx.source_order_id)
     digest = body_hash(wire)
-    submission_id = key.submission_id
     try:
-        pharmacy = resolve_pharmacy(rx.routing_state, rx.preferred_pharmacy, cached_routes())
-        adapter = adapter_for(pharmacy)
-        native = adapter.translate(submission_id, rx)
+        config = cached_config()
+        decision = resolve(routing_request(rx), config)
+        pharmacy = adapters.bound(config.pharmacies[decision.pharmacy])
+        native = pharmacy.translate(key.submission_id, rx, decision.drug)
     except Unprocessable:
         # A repeat of an accepted submission returns its result even if routing has changed since.
         existing = submissions.find_existing(key, digest)
@@ -124,24 +165,25 @@ def submit_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
             raise
         return replay(existing)
 
-    record = new_record(submission_id, client, rx, wire, pharmacy, digest)
-    existing = submissions.reserve(record)
+    submission = new_submission(key.submission_id, client, rx, wire, decision, digest)
+    existing = submissions.reserve(submission)
     if existing is not None:
         return replay(existing)
 
     # Outcome fields ride on the endpoint's one `request` line (and on any warning before it).
-    logger.thread_safe_append_keys(submission_id=submission_id, pharmacy=pharmacy, test=rx.test)
+    logger.thread_safe_append_keys(submission_id=submission.id, pharmacy=submission.pharmacy, test=rx.test)
+    submission.sent(iso_timestamp())
     try:
-        accepted = adapter.send(native, test=rx.test)
-        status, order_id, error, raw = submissions.SUBMITTED, accepted.order_id, None, accepted.raw
-        logger.thread_safe_append_keys(pharmacy_order_id=order_id)
+        accepted = pharmacy.send(native, test=rx.test)
+        submission.accepted(accepted.order_id, scrub(accepted.raw), iso_timestamp())
+        logger.thread_safe_append_keys(pharmacy_order_id=accepted.order_id)
     except PharmacyFailed as failure:
-        status, order_id, error, raw = submissions.FAILED, None, failure.message, failure.raw
+        submission.failed(failure.message, scrub(failure.raw), iso_timestamp(), http_status=failure.http_status)
         logger.warning('pharmacy refused submission', extra={'pharmacy_http_status': failure.http_status})
     except Exception as exc:  # noqa: BLE001
         # Never leave a reserved submission pending: a replay must answer, and ops must see it failed.
-        status, order_id, error, raw = submissions.FAILED, None, UNEXPECTED, None
+        submission.failed(UNEXPECTED, None, iso_timestamp())
         logger.error('submission failed unexpectedly', extra=exception_summary(exc))
-    submissions.record_outcome(record, status=status, pharmacy_order_id=order_id, error=error, response=scrub(raw))
-    jobs.enqueue(record, initial=True)
-    return result_response(record)
+    submissions.record_outcome(submission)
+    jobs.enqueue(submission)
+    return result_response(submission)

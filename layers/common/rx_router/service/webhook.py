@@ -1,5 +1,12 @@
-"""POST /rx/webhooks/{pharmacy}: a pharmacy's status update, applied forward-only, then a callback."""
+"""POST /rx/webhooks/<type's webhook>: a pharmacy's status update, applied forward-only, then a callback.
 
+One webhook per pharmacy type. The sender is authenticated against the webhook secrets of that type's
+instances (each instance names its own; GMP shares Boothwyn's): every instance whose secret matches may own
+the order. Nothing is accepted when no secret is configured. A refused webhook that names a known order is
+recorded on that submission's timeline, with why.
+"""
+
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -7,49 +14,139 @@ from rx_router.api.endpoint import http_endpoint
 from rx_router.api.request import ApiRequest, json_body
 from rx_router.api.responses import ApiResponse
 from rx_router.callbacks import jobs
-from rx_router.errors import NotFound
+from rx_router.clock import iso_timestamp
+from rx_router.constant_time import matches_any
+from rx_router.domain.events import EventKind, TimelineEvent
+from rx_router.domain.submission import Change, PharmacyReport, Submission
+from rx_router.errors import BadRequest, NotFound, RouterError, Unauthorized, ValidationFailed
 from rx_router.observability import logger
-from rx_router.pharmacies import pharmacies_on_webhook
-from rx_router.store import submissions
+from rx_router.pharmacies.records import PharmacyInstance
+from rx_router.pharmacy_types import registry
+from rx_router.pharmacy_types.base import PharmacyType, WebhookSpec
+from rx_router.store import secrets, submissions, timeline
 from rx_router.store.clients import ApiClient
-from rx_router.webhooks import secrets
-from rx_router.webhooks.sources import PARSERS
+from rx_router.store.config import cached_pharmacies
 
 OK = ApiResponse(200, {'ok': True})
+INVALID_SECRET = 'Invalid webhook secret'  # noqa: S105 - the refusal message
+_SAVE_ATTEMPTS = 5
 
 
-def receive(webhook: str, request: ApiRequest) -> ApiResponse:
-    secrets.verify(webhook, request.header('x-webhook-secret'))
-    update = PARSERS[webhook](json_body(request.raw_body))
-    record = submissions.find_by_pharmacy_order(pharmacies_on_webhook(webhook), update.order_id)
-    if record is None:
-        logger.warning('webhook for unknown order', extra={'webhook': webhook})
-        raise NotFound('No submission has that pharmacy order id')
-    change = submissions.apply_update(
-        record, source=f'webhook:{webhook}', status=update.status, tracking_number=update.tracking_number, carrier=update.carrier
+def authenticated_senders(instances: list[PharmacyInstance], provided: str | None) -> list[PharmacyInstance]:
+    """The instances whose webhook secret is the one provided (every configured secret is compared). Raises
+    Unauthorized when none is, and when none is configured at all (fail closed)."""
+    by_key: dict[str, list[PharmacyInstance]] = {}
+    for instance in instances:
+        if instance.webhook_secret_key:
+            by_key.setdefault(instance.webhook_secret_key, []).append(instance)
+    configured = {key: secrets.webhook_secrets(key) for key in by_key}
+    if not any(configured.values()):
+        raise Unauthorized('webhook_secret_not_configured', INVALID_SECRET)
+    matched = {key: bool(values) and matches_any(values, provided or '') for key, values in configured.items()}
+    senders = [instance for key, owners in by_key.items() if matched[key] for instance in owners]
+    if not senders:
+        raise Unauthorized('webhook_secret_mismatch', INVALID_SECRET)
+    return senders
+
+
+def refusal(spec: WebhookSpec, reason: str, digest: str, raw_status: str | None = None, http_status: int = 400) -> TimelineEvent:
+    return TimelineEvent(
+        iso_timestamp(),
+        EventKind.WEBHOOK_REFUSED,
+        f'webhook:{spec.name}',
+        raw_status=raw_status,
+        detail={'reason': reason, 'httpStatus': http_status},
+        key=f'webhook_refused#{spec.name}#{reason}#{digest}',
     )
+
+
+def record_refusal(pharmacies: list[str], order_id: str | None, event: TimelineEvent) -> None:
+    """On the timeline of the order the refused webhook names, if it is a known one (once per identical body)."""
+    if not order_id or not pharmacies:
+        return
+    submission = submissions.find_by_pharmacy_order(pharmacies, order_id)
+    if submission is not None:
+        timeline.record(submission.id, event)
+
+
+def apply_report(submission: Submission, report: PharmacyReport, *, source: str, key: str) -> tuple[Submission, Change]:
+    """Applies the report to the submission as stored, re-reading it when a concurrent write got there first."""
+    for _ in range(_SAVE_ATTEMPTS):
+        change = submission.report(report, at=iso_timestamp(), source=source, actor=submission.pharmacy, key=key)
+        if not change.changed:
+            timeline.record(submission.id, submission.new_events.pop())
+            return submission, change
+        try:
+            submissions.save(submission)
+            return submission, change
+        except submissions.LostRace:
+            current = submissions.get(submission.id)
+            if current is None:
+                raise
+            submission = current
+    raise RuntimeError('submission kept changing under a webhook update')
+
+
+def receive(pharmacy_type: type[PharmacyType], request: ApiRequest) -> ApiResponse:
+    spec = pharmacy_type.webhook
+    assert spec is not None
+    digest = hashlib.sha256(request.raw_body).hexdigest()[:32]
+    instances = cached_pharmacies().of_type(pharmacy_type.name)
+    try:
+        senders = authenticated_senders(instances, request.header(spec.secret_header))
+    except Unauthorized as exc:
+        reason = 'no webhook secret configured' if exc.reason == 'webhook_secret_not_configured' else 'invalid secret'
+        order_id = pharmacy_type.webhook_order_id(_json_or_none(request.raw_body))
+        record_refusal([i.id for i in instances], order_id, refusal(spec, reason, digest, http_status=401))
+        raise
+    pharmacies = [i.id for i in senders]
+    body = json_body(request.raw_body)
+    try:
+        report = pharmacy_type.parse_webhook(body)
+    except (BadRequest, ValidationFailed) as exc:
+        fields = ', '.join(sorted(exc.field_errors)) if isinstance(exc, ValidationFailed) else 'body'
+        record_refusal(pharmacies, pharmacy_type.webhook_order_id(body), refusal(spec, f'malformed: {fields}', digest))
+        raise
+    if report.unknown_status and spec.refuses_unknown_status:
+        record_refusal(pharmacies, report.order_id, refusal(spec, 'unknown status', digest, raw_status=report.raw_status))
+        known = ', '.join(sorted(spec.vocabulary))
+        raise ValidationFailed({spec.status_field: [f'Unknown status; expected one of: {known}']})
+    submission = submissions.find_by_pharmacy_order(pharmacies, report.order_id)
+    if submission is None:
+        logger.warning('webhook for unknown order', extra={'webhook': spec.name})
+        raise NotFound('No submission has that pharmacy order id')
+    submission, change = apply_report(submission, report, source=f'webhook:{spec.name}', key=f'webhook#{spec.name}#{digest}')
     logger.info(
         'webhook applied',
         extra={
-            'webhook': webhook,
-            'submission_id': record.id,
-            'reported_status': update.status,
-            'from_status': change.from_status,
-            'status': change.record.status,
+            'webhook': spec.name,
+            'submission_id': submission.id,
+            'reported_status': report.status.value if report.status else None,
+            'from_status': change.from_status.value,
+            'status': change.to_status.value,
             'moved': change.moved,
             'tracking_added': change.tracking_added,
         },
     )
     if change.moved:
-        jobs.enqueue(change.record, initial=False)
+        jobs.enqueue(submission)
     return OK
 
 
-def webhook_handler(webhook: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    if webhook not in PARSERS:
-        raise ValueError(f'no webhook parser for {webhook}')
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json_body(raw)
+    except RouterError:
+        return None
+
+
+def webhook_handler(type_name: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler of a pharmacy type's webhook."""
+    pharmacy_type = registry.get(type_name)
+    if pharmacy_type.webhook is None:
+        raise ValueError(f'pharmacy type {type_name} has no webhook')
 
     def use_case(request: ApiRequest, client: ApiClient | None) -> ApiResponse:
-        return receive(webhook, request)
+        return receive(pharmacy_type, request)
 
     return http_endpoint(use_case, authenticate=None)  # pharmacies authenticate with their webhook secret

@@ -1,12 +1,12 @@
 """API clients: a public key, up to two active secrets (rotation without downtime), revocable."""
 
 import secrets as random
-import time
 import uuid
 from dataclasses import dataclass
 
 from pynamodb.exceptions import PutError
 
+from rx_router.cache import TtlCache
 from rx_router.clock import iso_timestamp
 from rx_router.errors import NotFound
 from rx_router.settings import settings
@@ -35,19 +35,23 @@ class IssuedCredentials:
     api_secret: str
 
 
-_cache: dict[str, tuple[float, ApiClient]] = {}
+_cache: TtlCache[str, ApiClient] = TtlCache(lambda: settings().api_client_cache_seconds)
+
+
+def _secrets(item: ApiClientModel) -> list[str]:
+    # pynamodb types a ListAttribute of UnicodeAttribute as a list of attributes; its values are strings.
+    return [str(secret) for secret in item.secrets]
 
 
 def _to_client(item: ApiClientModel) -> ApiClient:
-    return ApiClient(id=item.client_id, name=item.name, api_key=item.api_key, secrets=list(item.secrets))
+    return ApiClient(id=item.client_id, name=item.name, api_key=item.api_key, secrets=_secrets(item))
 
 
 def find_active_client(api_key: str) -> ApiClient | None:
     """Active client for a key, cached briefly per container (revocation takes effect within the TTL)."""
-    now = time.monotonic()
-    cached = _cache.get(api_key)
-    if cached and cached[0] > now:
-        return cached[1]
+    cached = _cache.peek(api_key)
+    if cached is not None:
+        return cached
     try:
         item = ApiClientModel.get(api_key)
     except ApiClientModel.DoesNotExist:
@@ -55,7 +59,7 @@ def find_active_client(api_key: str) -> ApiClient | None:
     if not item.active or not item.secrets:
         return None
     client = _to_client(item)
-    _cache[api_key] = (now + settings().api_client_cache_seconds, client)
+    _cache.put(api_key, client)
     return client
 
 
@@ -100,7 +104,7 @@ def rotate_secret(api_key: str) -> IssuedCredentials:
     secret = random.token_urlsafe(32)
     item.update(
         actions=[
-            ApiClientModel.secrets.set([secret, *item.secrets][:MAX_ACTIVE_SECRETS]),
+            ApiClientModel.secrets.set([secret, *_secrets(item)][:MAX_ACTIVE_SECRETS]),  # type: ignore[arg-type]
             ApiClientModel.updated_at.set(iso_timestamp()),
         ]
     )
@@ -110,7 +114,7 @@ def rotate_secret(api_key: str) -> IssuedCredentials:
 def revoke(api_key: str) -> None:
     item = _get(api_key)
     item.update(actions=[ApiClientModel.active.set(False), ApiClientModel.updated_at.set(iso_timestamp())])
-    _cache.pop(api_key, None)
+    _cache.pop(api_key)
 
 
 def list_clients() -> list[ApiClientModel]:

@@ -1,7 +1,10 @@
-"""pynamodb models: the schema of every table. template.yaml declares the same keys; tests create
-their tables from these models so the two cannot drift unnoticed (tests/unit/test_template.py)."""
+"""pynamodb models: the schema of every table. template.yaml declares the same keys; tests and the local stack
+create their tables from these models so the two cannot drift unnoticed (tests/unit/test_template.py).
 
-import os
+Table names come from settings when a table is first used, never from the environment at import.
+"""
+
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -10,9 +13,23 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+
+from rx_router.settings import settings
+
+
+class TableName:
+    """`Meta.table_name` read from settings on access (pynamodb reads it when it first connects)."""
+
+    def __init__(self, setting: str) -> None:
+        self.setting = setting
+
+    def __get__(self, instance: Any, owner: Any) -> str:
+        name: str = getattr(settings(), self.setting)
+        return name
 
 
 class _Meta:
@@ -24,7 +41,7 @@ class _Meta:
 
 class ApiClientModel(Model):
     class Meta(_Meta):
-        table_name = os.environ['API_CLIENTS_TABLE']
+        table_name = TableName('api_clients_table')
 
     api_key = UnicodeAttribute(hash_key=True, attr_name='apiKey')
     client_id = UnicodeAttribute(attr_name='id')
@@ -37,7 +54,7 @@ class ApiClientModel(Model):
 
 class RouteModel(Model):
     class Meta(_Meta):
-        table_name = os.environ['ROUTING_TABLE']
+        table_name = TableName('routing_table')
 
     state = UnicodeAttribute(hash_key=True)
     pharmacy = UnicodeAttribute(range_key=True)
@@ -46,8 +63,21 @@ class RouteModel(Model):
     updated_at = UnicodeAttribute(attr_name='updatedAt')
 
 
-class HistoryEntry(MapAttribute[str, str]):
-    """One change to a submission: when, who said so, old → new status, tracking as of then."""
+class PharmacyConfigModel(Model):
+    """Pharmacy instances (pk `pharmacy`), catalog entries (pk `catalog#<pharmacy>`) and products (pk `product`),
+    each a validated record (rx_router.pharmacies.records) stored as JSON. One scan reads the whole config."""
+
+    class Meta(_Meta):
+        table_name = TableName('pharmacy_config_table')
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    record = JSONAttribute()
+    updated_at = UnicodeAttribute(attr_name='updatedAt')
+
+
+class LegacyHistoryEntry(MapAttribute[str, Any]):
+    """A status change as submissions written before the timeline recorded them (read, never written)."""
 
     at = UnicodeAttribute()
     source = UnicodeAttribute()
@@ -57,7 +87,19 @@ class HistoryEntry(MapAttribute[str, str]):
     carrier = UnicodeAttribute(null=True)
 
 
-class PharmacyOrderIndex(GlobalSecondaryIndex['SubmissionModel']):
+class TimelineModel(Model):
+    """The events of a submission after its submit phase (webhooks, callbacks, operator actions), one item each:
+    `event` is rx_router.domain.events.TimelineEvent.to_record()."""
+
+    class Meta(_Meta):
+        table_name = TableName('timeline_table')
+
+    submission_id = UnicodeAttribute(hash_key=True, attr_name='submissionId')
+    key = UnicodeAttribute(range_key=True)
+    event = JSONAttribute()
+
+
+class PharmacyOrderIndex(GlobalSecondaryIndex['SubmissionModel']):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = 'pharmacy-order-index'
         projection = AllProjection()
@@ -70,7 +112,7 @@ class SubmissionModel(Model):
     """One prescription submission. Its id is derived from the deduplication key (store/submissions.py)."""
 
     class Meta(_Meta):
-        table_name = os.environ['SUBMISSIONS_TABLE']
+        table_name = TableName('submissions_table')
 
     id = UnicodeAttribute(hash_key=True)
     api_key_id = UnicodeAttribute(attr_name='apiKeyId')
@@ -80,9 +122,16 @@ class SubmissionModel(Model):
     callback_url = UnicodeAttribute(attr_name='callbackUrl')
     patient_state = UnicodeAttribute(attr_name='patientState')
     medication_name = UnicodeAttribute(attr_name='medicationName')
+    product = UnicodeAttribute(null=True)
     pharmacy = UnicodeAttribute()
+    pharmacy_type = UnicodeAttribute(null=True, attr_name='pharmacyType')
+    routing_decision = JSONAttribute(null=True, attr_name='routingDecision')
     pharmacy_order_id = UnicodeAttribute(null=True, attr_name='pharmacyOrderId')
     status = UnicodeAttribute()
+    held_from = UnicodeAttribute(null=True, attr_name='heldFrom')
+    pharmacy_status = UnicodeAttribute(null=True, attr_name='pharmacyStatus')
+    packages = JSONAttribute(null=True)
+    # The latest package, kept for records written before `packages` existed.
     tracking_number = UnicodeAttribute(null=True, attr_name='trackingNumber')
     carrier = UnicodeAttribute(null=True)
     error_message = UnicodeAttribute(null=True, attr_name='errorMessage')
@@ -90,13 +139,17 @@ class SubmissionModel(Model):
     body_hash = UnicodeAttribute(attr_name='bodyHash')
     request_payload = JSONAttribute(attr_name='requestPayload')
     response_payload = JSONAttribute(null=True, attr_name='responsePayload')
-    history = ListAttribute(of=HistoryEntry, default=list)
-    last_callback = JSONAttribute(null=True, attr_name='lastCallback')
+    # The events of the submit phase (received, routed, sent, answered), written with the submission itself.
+    events = JSONAttribute(null=True)
+    history = ListAttribute(of=LegacyHistoryEntry, null=True)  # status changes of records written before `events`
+    callback_kind = UnicodeAttribute(null=True, attr_name='callbackKind')
+    last_callback = JSONAttribute(null=True, attr_name='lastCallback')  # records written before the timeline
     submitted_at = UnicodeAttribute(null=True, attr_name='submittedAt')
     created_at = UnicodeAttribute(attr_name='createdAt')
     updated_at = UnicodeAttribute(attr_name='updatedAt')
+    version = VersionAttribute()
 
     pharmacy_order_index = PharmacyOrderIndex()
 
 
-ALL_MODELS: tuple[type[Model], ...] = (ApiClientModel, RouteModel, SubmissionModel)
+ALL_MODELS: tuple[type[Model], ...] = (ApiClientModel, RouteModel, PharmacyConfigModel, SubmissionModel, TimelineModel)

@@ -1,35 +1,33 @@
-"""Submission records. A record's id is a UUIDv5 of its deduplication key (API client, source,
-sourceOrderId), so the conditional put that creates the record is also the permanent reservation of
-the key: two concurrent duplicates can never both create a record, let alone a pharmacy order.
+"""Submission records: the Submission entity <-> its item, saved with conditional writes.
 
-The id is not guessable by other clients: it depends on the owning client's id, which only that
-client is ever shown, and GET checks ownership regardless.
+A record's id is a UUIDv5 of its deduplication key (API client, source, sourceOrderId), so the conditional put
+that creates the record is also the permanent reservation of the key: two concurrent duplicates can never
+both create a record, let alone a pharmacy order. Every later write is conditional on the version it read
+(optimistic locking), so two writers racing cannot both make one transition: the loser gets `LostRace`,
+re-reads and decides again.
+
+The id is not guessable by other clients: it depends on the owning client's id, which only that client is
+ever shown, and GET checks ownership regardless.
 """
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
-from rx_router import statuses
-from rx_router.clock import iso_timestamp, utc_now
+from rx_router.domain.events import TimelineEvent
+from rx_router.domain.statuses import Status
+from rx_router.domain.submission import Package, Submission
+from rx_router.store import timeline
 from rx_router.store.conditions import condition_failed
-from rx_router.store.models import HistoryEntry, SubmissionModel
+from rx_router.store.models import SubmissionModel
 
-PENDING, SUBMITTED, FAILED = statuses.PENDING, statuses.SUBMITTED, statuses.FAILED
-IN_PROGRESS = 'A submission with this source and sourceOrderId is still being processed; retry in a few seconds'
-ROUTER = 'router'
 _ID_NAMESPACE = uuid.UUID('6f1d8a52-6c2e-4f4e-9a55-2b7d3c1e9f10')
-_UPDATE_ATTEMPTS = 5
-# Longer than the submit function may run (template.yaml: Timeout 29 s), so a record still pending after this
-# belongs to an invocation that died (timeout, out of memory) between reserving the key and recording the answer.
-ABANDONED_AFTER = timedelta(seconds=120)
-ABANDONED = (
-    "The router stopped before it recorded the pharmacy's answer: the pharmacy may have received the order; "
-    'check with the pharmacy before resubmitting under a new sourceOrderId'
-)
+_transactions = Connection()  # opens its client on the first transaction
 
 
 @dataclass(frozen=True)
@@ -45,28 +43,192 @@ class DedupKey:
 
 @dataclass(frozen=True)
 class Existing:
-    submission: SubmissionModel
+    submission: Submission
     same_body: bool
 
 
-@dataclass(frozen=True)
-class Change:
-    """What an update did: the status moved (a transition, worth a callback) and/or tracking was added."""
-
-    record: SubmissionModel
-    from_status: str
-    moved: bool
-    tracking_added: bool
+class LostRace(Exception):
+    """Another writer changed the submission since it was read: read it again and decide again."""
 
 
-def reserve(submission: SubmissionModel) -> Existing | None:
-    """Writes the pending record if its key is free; otherwise returns the record that holds the key."""
+# The fields that change after a submission is created, as (entity attribute, model attribute).
+_MUTABLE = (
+    'status',
+    'held_from',
+    'pharmacy_order_id',
+    'pharmacy_status',
+    'packages',
+    'error_message',
+    'response_payload',
+    'submitted_at',
+    'callback_kind',
+    'updated_at',
+)
+
+
+def _stored_value(submission: Submission, name: str) -> Any:
+    value = getattr(submission, name)
+    if name == 'packages':
+        return [{'trackingNumber': p.tracking_number, 'carrier': p.carrier} for p in value] or None
+    if isinstance(value, Status):
+        return value.value
+    return value
+
+
+def _snapshot(submission: Submission) -> dict[str, Any]:
+    snapshot = {name: _stored_value(submission, name) for name in _MUTABLE}
+    snapshot.update(tracking_number=submission.tracking_number, carrier=submission.carrier)
+    return snapshot
+
+
+def _item(submission: Submission) -> SubmissionModel:
+    return SubmissionModel(
+        id=submission.id,
+        api_key_id=submission.api_key_id,
+        api_key=submission.api_key,
+        source=submission.source,
+        source_order_id=submission.source_order_id,
+        callback_url=submission.callback_url,
+        patient_state=submission.patient_state,
+        medication_name=submission.medication_name,
+        product=submission.product,
+        pharmacy=submission.pharmacy,
+        pharmacy_type=submission.pharmacy_type,
+        routing_decision=submission.routing_decision,
+        test=submission.test,
+        body_hash=submission.body_hash,
+        request_payload=submission.request_payload,
+        created_at=submission.created_at,
+        events=[e.to_record() for e in submission.new_events],
+        **_snapshot(submission),
+    )
+
+
+def _entity(item: SubmissionModel) -> Submission:
+    packages = [Package(p['trackingNumber'], p.get('carrier')) for p in item.packages or []]
+    if not packages and item.tracking_number:  # written before `packages` existed
+        packages = [Package(item.tracking_number, item.carrier)]
+    submission = Submission(
+        id=item.id,
+        api_key_id=item.api_key_id,
+        api_key=item.api_key,
+        source=item.source,
+        source_order_id=item.source_order_id,
+        callback_url=item.callback_url,
+        patient_state=item.patient_state,
+        medication_name=item.medication_name,
+        pharmacy=item.pharmacy,
+        pharmacy_type=item.pharmacy_type or '',
+        status=Status(item.status),
+        test=item.test,
+        body_hash=item.body_hash,
+        request_payload=item.request_payload,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        product=item.product,
+        routing_decision=item.routing_decision,
+        held_from=Status(item.held_from) if item.held_from else None,
+        pharmacy_order_id=item.pharmacy_order_id,
+        pharmacy_status=item.pharmacy_status,
+        packages=packages,
+        error_message=item.error_message,
+        response_payload=item.response_payload,
+        submitted_at=item.submitted_at,
+        callback_kind='update' if item.callback_kind == 'update' else 'initial',
+        version=item.version,
+        recorded_events=[
+            *(timeline.legacy_event(entry) for entry in item.history or []),
+            *([timeline.legacy_callback(item.last_callback)] if item.last_callback else []),
+            *(TimelineEvent.from_record(record) for record in item.events or []),
+        ],
+    )
+    submission.persisted = _snapshot(submission)
+    return submission
+
+
+def _changes(submission: Submission) -> list[Action]:
+    """SET (or REMOVE, for None) every stored field whose value differs from what was read."""
+    actions: list[Action] = []
+    for name, value in _snapshot(submission).items():
+        if name in submission.persisted and submission.persisted[name] == value:
+            continue
+        attribute = getattr(SubmissionModel, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    return actions
+
+
+def _saved(submission: Submission, version: int | None) -> None:
+    submission.version = version
+    submission.recorded_events.extend(submission.new_events)
+    submission.new_events.clear()
+    submission.persisted = _snapshot(submission)
+
+
+def _as_read(submission: Submission) -> SubmissionModel:
+    """The item's key and the version it was read at: what a conditional update names (records written before
+    versions existed have none, and their first update gives them one)."""
+    item = SubmissionModel(id=submission.id)
+    if submission.version is not None:
+        item.version = submission.version
+    return item
+
+
+def reserve(submission: Submission) -> Existing | None:
+    """Writes the new record (with its first events) if its key is free; otherwise returns the record that
+    holds the key."""
+    item = _item(submission)
     try:
-        submission.save(condition=SubmissionModel.id.does_not_exist())
+        item.save(condition=SubmissionModel.id.does_not_exist())
     except PutError as exc:
-        existing = _after_lost_write(exc, submission.id)
+        existing = _winner(exc, submission.id)
         return Existing(existing, same_body=existing.body_hash == submission.body_hash)
+    _saved(submission, item.version)
     return None
+
+
+def record_outcome(submission: Submission) -> None:
+    """Saves the submit phase's end (the pharmacy's answer) with its events, if the record is still pending
+    at the version read. Raises LostRace otherwise (another invocation settled it)."""
+    item = _as_read(submission)
+    # The submit phase's events, those of the reservation included (a pending record has no others).
+    events = [e.to_record() for e in (*submission.recorded_events, *submission.new_events)]
+    actions = [*_changes(submission), SubmissionModel.events.set(events)]
+    try:
+        item.update(actions=actions, condition=SubmissionModel.status == Status.PENDING.value)
+    except UpdateError as exc:
+        if condition_failed(exc):
+            raise LostRace(submission.id) from None
+        raise
+    _saved(submission, item.version)
+
+
+def save(submission: Submission) -> None:
+    """Saves a change after the submit phase together with its timeline events, in one transaction, if the
+    record is still at the version read. Raises LostRace otherwise."""
+    item = _as_read(submission)
+    try:
+        with TransactWrite(connection=_transactions) as transaction:
+            transaction.update(item, actions=_changes(submission), condition=SubmissionModel.id.exists())
+            for event in submission.new_events:
+                transaction.save(timeline.item(submission.id, event))
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons or []
+        if any(reason is not None and reason.code == 'ConditionalCheckFailed' for reason in reasons):
+            raise LostRace(submission.id) from None
+        raise
+    _saved(submission, item.version)
+
+
+def get(submission_id: str) -> Submission | None:
+    item = get_item(submission_id)
+    return _entity(item) if item else None
+
+
+def get_item(submission_id: str) -> SubmissionModel | None:
+    try:
+        return SubmissionModel.get(submission_id, consistent_read=True)
+    except SubmissionModel.DoesNotExist:
+        return None
 
 
 def find_existing(key: DedupKey, body_hash: str) -> Existing | None:
@@ -74,14 +236,7 @@ def find_existing(key: DedupKey, body_hash: str) -> Existing | None:
     return Existing(existing, same_body=existing.body_hash == body_hash) if existing else None
 
 
-def get(submission_id: str) -> SubmissionModel | None:
-    try:
-        return SubmissionModel.get(submission_id, consistent_read=True)
-    except SubmissionModel.DoesNotExist:
-        return None
-
-
-def _after_lost_write(exc: PutError | UpdateError, submission_id: str) -> SubmissionModel:
+def _winner(exc: PutError | UpdateError, submission_id: str) -> Submission:
     """The record as the write that won left it, when `exc` says our conditional write lost."""
     if not condition_failed(exc):
         raise exc
@@ -91,101 +246,12 @@ def _after_lost_write(exc: PutError | UpdateError, submission_id: str) -> Submis
     return current
 
 
-def find_by_pharmacy_order(pharmacies: list[str], pharmacy_order_id: str) -> SubmissionModel | None:
+def find_by_pharmacy_order(pharmacies: list[str], pharmacy_order_id: str) -> Submission | None:
     """The submission a pharmacy's order id belongs to, as the index has it (all attributes projected).
 
-    The index is eventually consistent; apply_update's writes are conditional on the status they read,
-    so a stale copy costs a re-read there instead of a read on every webhook here.
-    """
+    The index is eventually consistent; saves are conditional on the version read, so a stale copy costs a
+    re-read when the write is refused instead of a read on every webhook here."""
     for pharmacy in pharmacies:
         for item in SubmissionModel.pharmacy_order_index.query(pharmacy, SubmissionModel.pharmacy_order_id == pharmacy_order_id):
-            return item
+            return _entity(item)
     return None
-
-
-def _entry(source: str, old: str | None, new: str, tracking: str | None, carrier: str | None) -> HistoryEntry:
-    return HistoryEntry(
-        at=iso_timestamp(), source=source, from_status=old, to_status=new, tracking_number=tracking, carrier=carrier
-    )
-
-
-def record_outcome(
-    submission: SubmissionModel, *, status: str, pharmacy_order_id: str | None, error: str | None, response: Any
-) -> None:
-    now = iso_timestamp()
-    actions = [
-        SubmissionModel.status.set(status),
-        SubmissionModel.response_payload.set(response),
-        SubmissionModel.updated_at.set(now),
-        SubmissionModel.history.set(SubmissionModel.history.append([_entry(ROUTER, PENDING, status, None, None)])),
-    ]
-    if pharmacy_order_id is not None:
-        actions += [SubmissionModel.pharmacy_order_id.set(pharmacy_order_id), SubmissionModel.submitted_at.set(now)]
-    if error is not None:
-        actions.append(SubmissionModel.error_message.set(error))
-    submission.update(actions=actions, condition=SubmissionModel.status == PENDING)
-
-
-def is_abandoned(submission: SubmissionModel) -> bool:
-    if submission.status != PENDING:
-        return False
-    return utc_now() - datetime.fromisoformat(submission.created_at) > ABANDONED_AFTER
-
-
-def settle_abandoned(submission: SubmissionModel) -> Change:
-    """Records an abandoned submission as failed. Not moved when it had already settled (another replay, or
-    the original invocation after all); the change then carries the record as that left it."""
-    try:
-        record_outcome(submission, status=FAILED, pharmacy_order_id=None, error=ABANDONED, response=None)
-    except UpdateError as exc:
-        return Change(_after_lost_write(exc, submission.id), PENDING, moved=False, tracking_added=False)
-    return Change(submission, PENDING, moved=True, tracking_added=False)
-
-
-def apply_update(
-    submission: SubmissionModel, *, source: str, status: str | None, tracking_number: str | None, carrier: str | None
-) -> Change:
-    """Applies a pharmacy's update under the forward-only rule, safely against concurrent updates.
-
-    The status moves only forward; tracking data is added whenever it is new. Each write is conditional
-    on the status read, so two webhooks racing cannot both make the same transition.
-    """
-    record = submission
-    for _ in range(_UPDATE_ATTEMPTS):
-        current = record.status
-        moved = status is not None and statuses.can_move(current, status)
-        new_tracking = tracking_number if tracking_number and tracking_number != record.tracking_number else None
-        new_carrier = carrier if carrier and carrier != record.carrier else None
-        if not moved and not new_tracking and not new_carrier:
-            return Change(record, current, moved=False, tracking_added=False)
-        to_status = status if moved and status else current
-        actions = [
-            SubmissionModel.updated_at.set(iso_timestamp()),
-            SubmissionModel.history.set(
-                SubmissionModel.history.append(
-                    [_entry(source, current, to_status, new_tracking or record.tracking_number, new_carrier or record.carrier)]
-                )
-            ),
-        ]
-        if moved:
-            actions.append(SubmissionModel.status.set(to_status))
-        if new_tracking:
-            actions.append(SubmissionModel.tracking_number.set(new_tracking))
-        if new_carrier:
-            actions.append(SubmissionModel.carrier.set(new_carrier))
-        try:
-            record.update(actions=actions, condition=SubmissionModel.status == current)
-            return Change(record, current, moved=moved, tracking_added=bool(new_tracking or new_carrier))
-        except UpdateError as exc:
-            record = _after_lost_write(exc, record.id)
-    raise RuntimeError('submission kept changing under a webhook update')
-
-
-def record_callback_attempt(submission_id: str, attempt: dict[str, Any]) -> None:
-    try:
-        SubmissionModel(id=submission_id).update(
-            actions=[SubmissionModel.last_callback.set(attempt)], condition=SubmissionModel.id.exists()
-        )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise

@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 
 from rx_router.clock import utc_now
 from rx_router.errors import ValidationFailed
+from rx_router.validation.errors import validation_failed
 from rx_router.validation.us import US_STATES, is_dea_number, is_npi, is_zip, phone_digits
 
 MAX_QUANTITY = 100_000
@@ -78,11 +79,12 @@ def _positive_number(value: Any) -> int | float:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def text(max_length: int) -> Any:
-    return Annotated[str, Field(min_length=1, max_length=max_length)]
-
-
-Name = text(100)
+Text50 = Annotated[str, Field(min_length=1, max_length=50)]
+Text100 = Annotated[str, Field(min_length=1, max_length=100)]
+Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+Text500 = Annotated[str, Field(min_length=1, max_length=500)]
+Text1000 = Annotated[str, Field(min_length=1, max_length=1000)]
+Name = Text100
 StateCode = Annotated[
     str, Field(min_length=2, max_length=2), _check(US_STATES.__contains__, 'Must be a two-letter US state code')
 ]
@@ -119,16 +121,16 @@ class ShipTo(WireModel):
     first_name: Name
     last_name: Name
     phone: Phone
-    address_line1: text(200)
-    address_line2: text(200) | None = None
-    city: text(100)
+    address_line1: Text200
+    address_line2: Text200 | None = None
+    city: Text100
     state: StateCode
     zip: Zip
 
 
 class Address(WireModel):
-    line1: text(200)
-    city: text(100)
+    line1: Text200
+    city: Text100
     state: StateCode
     zip: Zip
 
@@ -138,7 +140,7 @@ class Prescriber(WireModel):
     last_name: Name
     npi: Npi
     dea_number: Dea | None = None
-    license_number: text(50) | None = None
+    license_number: Text50 | None = None
     license_state: StateCode | None = None
     phone: Phone | None = None
     fax: Phone | None = None
@@ -148,13 +150,15 @@ class Prescriber(WireModel):
 
 
 class Medication(WireModel):
-    name: text(200)
-    sig: text(1000)
+    name: Text200
+    sig: Text1000
     quantity: PositiveNumber
     days_supply: Annotated[int, Field(gt=0, le=365)]
     refills: Annotated[int, Field(ge=0, le=99)]
-    clinical_justification: text(1000) | None = None
-    note: text(1000) | None = None
+    clinical_justification: Text1000 | None = None
+    note: Text1000 | None = None
+    # Additive: the catalog product this medication is (rxrouter catalog list); otherwise matched by name.
+    product_id: Text50 | None = None
 
 
 class Routing(WireModel):
@@ -164,7 +168,7 @@ class Routing(WireModel):
 
 class ClinicalList(WireModel):
     known: bool
-    entries: Annotated[list[text(500)], Field(max_length=50)] | None = None
+    entries: Annotated[list[Text500], Field(max_length=50)] | None = None
 
     @model_validator(mode='after')
     def entries_when_known(self) -> 'ClinicalList':
@@ -181,8 +185,8 @@ class Clinical(WireModel):
 
 
 class PrescriptionSubmission(WireModel):
-    source: text(100)
-    source_order_id: text(200)
+    source: Text100
+    source_order_id: Text200
     callback_url: Annotated[str, Field(max_length=2048), AfterValidator(_callback_url)]
     patient: Patient
     ship_to: ShipTo
@@ -208,19 +212,6 @@ class PrescriptionSubmission(WireModel):
         return self.model_dump(by_alias=True, exclude_none=True)
 
 
-def _path(location: tuple[int | str, ...]) -> str:
-    return '.'.join(str(part) for part in location)
-
-
-def _message(error: Any) -> str:
-    if error['type'] == 'missing':
-        return 'Required'
-    if error['type'] == 'extra_forbidden':
-        return 'Unknown field'
-    message: str = error['msg']
-    return message.removeprefix('Value error, ')
-
-
 def parse_submission(payload: Any) -> PrescriptionSubmission:
     """Validates a decoded JSON body; raises ValidationFailed in the spec's 400 shape."""
     if not isinstance(payload, dict):
@@ -228,11 +219,4 @@ def parse_submission(payload: Any) -> PrescriptionSubmission:
     try:
         return PrescriptionSubmission.model_validate(payload)
     except ValidationError as exc:
-        field_errors: dict[str, list[str]] = {}
-        form_errors: list[str] = []
-        for error in exc.errors(include_input=False, include_url=False):
-            if error['loc']:
-                field_errors.setdefault(_path(error['loc']), []).append(_message(error))
-            else:
-                form_errors.append(_message(error))
-        raise ValidationFailed(field_errors, form_errors) from None
+        raise validation_failed(exc) from None

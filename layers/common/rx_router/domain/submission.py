@@ -1,0 +1,224 @@
+"""The Submission entity: one prescription on its way from the client to the patient.
+
+It applies what happens to it (the pharmacy's answer, a pharmacy's report, a hold) through the transition
+table in statuses.py, keeps the pharmacy's raw status beside the normalised one, merges tracking without
+ever overwriting a package, and collects the timeline events it produces until the store saves them.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from rx_router.domain.events import EventKind, TimelineEvent
+from rx_router.domain.statuses import REPORTABLE, TERMINAL, Status, Trigger, next_status
+
+ROUTER = 'router'
+MAX_PACKAGES = 20
+CallbackKind = Literal['initial', 'update']
+
+
+class InvalidTransition(Exception):
+    """A code path asked for a transition the table does not allow: a bug, never a client's error."""
+
+
+@dataclass(frozen=True)
+class Package:
+    tracking_number: str
+    carrier: str | None = None
+
+
+@dataclass(frozen=True)
+class PharmacyReport:
+    """A pharmacy's status update, as its type's webhook parser understood it."""
+
+    order_id: str
+    raw_status: str | None = None
+    status: Status | None = None  # None: no status given, or a raw status outside the type's vocabulary
+    tracking_number: str | None = None
+    carrier: str | None = None
+
+    @property
+    def unknown_status(self) -> bool:
+        return self.raw_status is not None and self.status is None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What applying something did: the status moved (worth a callback), tracking or raw status changed."""
+
+    from_status: Status
+    to_status: Status
+    tracking_added: bool = False
+    raw_status_changed: bool = False
+
+    @property
+    def moved(self) -> bool:
+        return self.from_status is not self.to_status
+
+    @property
+    def changed(self) -> bool:
+        return self.moved or self.tracking_added or self.raw_status_changed
+
+
+@dataclass
+class Submission:
+    id: str
+    api_key_id: str
+    api_key: str
+    source: str
+    source_order_id: str
+    callback_url: str
+    patient_state: str
+    medication_name: str
+    pharmacy: str
+    pharmacy_type: str
+    status: Status
+    test: bool
+    body_hash: str
+    request_payload: dict[str, Any]
+    created_at: str
+    updated_at: str
+    product: str | None = None
+    routing_decision: dict[str, Any] | None = None
+    held_from: Status | None = None
+    pharmacy_order_id: str | None = None
+    pharmacy_status: str | None = None
+    packages: list[Package] = field(default_factory=list)
+    error_message: str | None = None
+    response_payload: Any = None
+    submitted_at: str | None = None
+    callback_kind: CallbackKind = 'initial'
+    version: int | None = None  # the store's optimistic lock: the version this copy was read at
+    recorded_events: list[TimelineEvent] = field(default_factory=list)  # stored with the submission itself
+    new_events: list[TimelineEvent] = field(default_factory=list)  # not stored yet
+    # The stored values, as the store last read or wrote them (the store's own: a save writes what differs).
+    persisted: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def tracking_number(self) -> str | None:
+        return self.packages[-1].tracking_number if self.packages else None
+
+    @property
+    def carrier(self) -> str | None:
+        return self.packages[-1].carrier if self.packages else None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    def record(self, event: TimelineEvent) -> None:
+        self.new_events.append(event)
+
+    # --- the submit path --------------------------------------------------------------------------------
+
+    def sent(self, at: str) -> None:
+        self.record(TimelineEvent(at, EventKind.SENT, ROUTER, actor=self.pharmacy, detail={'test': self.test}))
+
+    def accepted(self, pharmacy_order_id: str, response: Any, at: str) -> Change:
+        change = self._move_or_fail(Trigger.ACCEPTED, at)
+        self.pharmacy_order_id, self.submitted_at, self.response_payload = pharmacy_order_id, at, response
+        self.callback_kind = 'initial'
+        self._answered(change, at, {'pharmacyOrderId': pharmacy_order_id})
+        return change
+
+    def failed(self, error: str, response: Any, at: str, *, http_status: int | None = None, abandoned: bool = False) -> Change:
+        change = self._move_or_fail(Trigger.ABANDONED if abandoned else Trigger.REJECTED, at)
+        self.error_message, self.response_payload = error, response
+        self.callback_kind = 'initial'
+        self._answered(change, at, {'error': error, 'pharmacyHttpStatus': http_status, 'abandoned': abandoned or None})
+        return change
+
+    def _answered(self, change: Change, at: str, detail: dict[str, Any]) -> None:
+        self.record(
+            TimelineEvent(
+                at,
+                EventKind.ANSWERED,
+                ROUTER,
+                actor=self.pharmacy,
+                from_status=change.from_status,
+                to_status=change.to_status,
+                detail={k: v for k, v in detail.items() if v is not None},
+            )
+        )
+
+    # --- the pharmacy's reports ---------------------------------------------------------------------------
+
+    def report(self, report: PharmacyReport, *, at: str, source: str, actor: str, key: str) -> Change:
+        """Applies a pharmacy's update forward-only, adds tracking it has not seen, keeps the raw status of
+        the report that stands (a late report's does not replace it). An unknown raw status changes nothing.
+
+        `key` identifies the report: a report identical to one recorded before, changing nothing, is that
+        same event again."""
+        before = self.status
+        if report.status is not None:
+            self._move(REPORTABLE[report.status], at)
+        tracking_added = self._add_tracking(report.tracking_number, report.carrier)
+        raw_changed = report.status is self.status and report.raw_status != self.pharmacy_status
+        if raw_changed:
+            self.pharmacy_status = report.raw_status
+        change = Change(before, self.status, tracking_added, raw_changed)
+        if change.moved:
+            self.callback_kind = 'update'
+        if change.changed:
+            self.updated_at = at
+        history = change.moved or tracking_added
+        if report.unknown_status:
+            outcome = 'unknown status: tracking added' if tracking_added else 'unknown status: nothing changed'
+        else:
+            outcome = 'moved' if change.moved else ('tracking added' if tracking_added else 'no change')
+        self.record(
+            TimelineEvent(
+                at,
+                EventKind.WEBHOOK_ACCEPTED,
+                source,
+                actor=actor,
+                from_status=before if history else None,
+                to_status=self.status if history else None,
+                tracking_number=self.tracking_number if history else report.tracking_number,
+                carrier=self.carrier if history else report.carrier,
+                raw_status=report.raw_status,
+                detail={'outcome': outcome},
+                key=f'{key}#{self.status.value}' if history else key,
+            )
+        )
+        return change
+
+    def _add_tracking(self, number: str | None, carrier: str | None) -> bool:
+        if number:
+            known = next((p for p in self.packages if p.tracking_number == number), None)
+            if known is None:
+                if len(self.packages) >= MAX_PACKAGES:
+                    return False
+                self.packages.append(Package(number, carrier))
+                return True
+            if carrier and known.carrier != carrier:
+                self.packages[self.packages.index(known)] = Package(number, carrier)
+                return True
+            return False
+        if carrier and self.packages and self.packages[-1].carrier != carrier:
+            self.packages[-1] = Package(self.packages[-1].tracking_number, carrier)
+            return True
+        return False
+
+    # --- transitions ------------------------------------------------------------------------------------
+
+    def can(self, trigger: Trigger) -> bool:
+        target = next_status(self.status, trigger, self.held_from)
+        return target is not None and target is not self.status
+
+    def _move(self, trigger: Trigger, at: str) -> Change:
+        before = self.status
+        target = next_status(self.status, trigger, self.held_from)
+        if target is None or target is before:
+            return Change(before, before)
+        if target is Status.ON_HOLD:
+            self.held_from = before
+        elif before is Status.ON_HOLD:
+            self.held_from = None
+        self.status, self.updated_at = target, at
+        return Change(before, target)
+
+    def _move_or_fail(self, trigger: Trigger, at: str) -> Change:
+        change = self._move(trigger, at)
+        if not change.moved:
+            raise InvalidTransition(f'{trigger.value} is not a transition from {self.status.value}')
+        return change

@@ -1,0 +1,115 @@
+"""The pharmacy type interface: what every vendor module provides, and what the rest of the router may ask of it.
+
+A type is a class. Class-level: its settings and credentials models, its webhook (route name, secret header,
+body parser, status vocabulary), its optional capabilities, and what it does with a medication its catalog
+does not map. Bound to one pharmacy instance (settings validated, credentials read, an HTTP client), it
+translates a prescription into the vendor's native body (pure) and sends it.
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from rx_router.domain.statuses import Status
+from rx_router.domain.submission import PharmacyReport
+from rx_router.errors import BadRequest
+from rx_router.pharmacy_types.outcomes import PharmacyAccepted
+from rx_router.validation.errors import validation_failed
+
+if TYPE_CHECKING:
+    import httpx
+
+    from rx_router.pharmacies.records import CatalogEntry, PharmacyInstance
+    from rx_router.validation.prescription import PrescriptionSubmission
+
+
+class TypeSettings(BaseModel):
+    """Base of a type's settings and credentials models: unknown keys are refused, not ignored."""
+
+    model_config = ConfigDict(frozen=True, extra='forbid', str_strip_whitespace=True)
+
+
+class Capability(StrEnum):
+    CANCEL = 'cancel'
+    REFILL = 'refill'
+    STATUS = 'status'
+
+
+@dataclass(frozen=True)
+class WebhookSpec:
+    """How a type's pharmacies report: POST /rx/webhooks/<name>, the shared secret in `secret_header`."""
+
+    name: str
+    secret_header: str
+    status_field: str  # the body field that carries the status (error messages name it)
+    vocabulary: dict[str, Status]  # the pharmacy's status words (lower case) -> the router's statuses
+    # True when the vocabulary is the pharmacy's whole documented set, so an unknown word is a malformed
+    # request (400); False when it is not known in full, so an unknown word is accepted and recorded.
+    refuses_unknown_status: bool
+
+    def normalise(self, raw: str | None) -> Status | None:
+        return None if raw is None else self.vocabulary.get(raw.strip().lower())
+
+
+@dataclass(frozen=True)
+class CatalogMatch:
+    """The drug a translated order names: the catalog entry, or the type's stand-in when it has none."""
+
+    product: str | None
+    native_id: str
+    entry: 'CatalogEntry | None' = None
+
+
+class WebhookBody(BaseModel):
+    model_config = ConfigDict(strict=True, str_strip_whitespace=True, extra='ignore')
+
+
+def parse_body[B: WebhookBody](model: type[B], body: Any) -> B:
+    """A webhook body validated by its type's model; 400 in the spec's shape otherwise."""
+    if not isinstance(body, dict):
+        raise BadRequest('Webhook body must be a JSON object')
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise validation_failed(exc) from None
+
+
+class PharmacyType(ABC):
+    name: ClassVar[str]
+    settings_model: ClassVar[type[TypeSettings]]
+    credentials_model: ClassVar[type[TypeSettings]]
+    webhook: ClassVar[WebhookSpec | None] = None
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # The native drug id sent when the catalog maps no product to the medication; None: such an order is refused.
+    unmatched_native_id: ClassVar[str | None] = None
+
+    def __init__(self, instance: 'PharmacyInstance', settings: Any, credentials: Any, http: 'httpx.Client') -> None:
+        self.instance = instance
+        self.settings = settings
+        self.credentials = credentials
+        self.http = http
+
+    @property
+    def label(self) -> str:
+        return self.instance.label
+
+    @abstractmethod
+    def translate(self, submission_id: str, rx: 'PrescriptionSubmission', drug: CatalogMatch) -> dict[str, Any]:
+        """The pharmacy's native order body. Pure: no I/O, no clock beyond the order's own timestamps."""
+
+    @abstractmethod
+    def send(self, native: dict[str, Any], *, test: bool) -> PharmacyAccepted:
+        """Submits a translated order (to the test environment when `test`). Raises PharmacyFailed."""
+
+    @classmethod
+    def parse_webhook(cls, body: Any) -> PharmacyReport:
+        """The pharmacy's webhook body as a report. Raises BadRequest / ValidationFailed when malformed."""
+        raise NotImplementedError(f'{cls.name} pharmacies send no webhooks')
+
+    @classmethod
+    def webhook_order_id(cls, body: Any) -> str | None:
+        """The order id a webhook body names, if any, without validating the rest (to record refusals)."""
+        return None

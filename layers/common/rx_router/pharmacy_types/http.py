@@ -1,0 +1,42 @@
+"""Calling a pharmacy API over HTTP: one POST, and what each way of failing means for the order."""
+
+from typing import Any
+
+import httpx
+
+from rx_router.pharmacy_types.outcomes import PharmacyFailed
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def post_json(client: httpx.Client, label: str, url: str, body: Any, headers: dict[str, str]) -> Any:
+    """POSTs JSON; returns the parsed body of a 2xx answer, raises PharmacyFailed otherwise."""
+    try:
+        response = client.post(url, json=body, headers=headers)
+    except httpx.TimeoutException:
+        raise PharmacyFailed(
+            f'{label} API timeout: the pharmacy may have received the order; check with the pharmacy before resubmitting'
+        ) from None
+    except httpx.ConnectError:
+        raise PharmacyFailed(f'{label} API unreachable: the order was not sent') from None
+    except httpx.TransportError:
+        raise PharmacyFailed(
+            f'{label} API connection failed mid-request: the pharmacy may have received the order; check before resubmitting'
+        ) from None
+    parsed = _json_or_none(response)
+    if response.is_error or response.is_redirect:
+        raise PharmacyFailed(
+            f'{label} API error {response.status_code}: {response.reason_phrase}',
+            raw=parsed,
+            http_status=response.status_code,
+        )
+    if parsed is None:
+        raise PharmacyFailed(
+            f'{label} API answered HTTP {response.status_code} without a JSON body: the pharmacy may have received the order'
+        )
+    return parsed

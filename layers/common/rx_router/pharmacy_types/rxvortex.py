@@ -1,0 +1,232 @@
+"""Strive / RxVortex API (the spec's "Strive Adapter").
+
+Auth: POST /api/v1/generate-access-token with JSON {client_id, client_secret} -> a bearer token (cached until
+shortly before `expires_in`). Orders: POST /api/v1/orders; test mode uses the instance's sandbox URL for the
+token and the order. Drugs are the catalog's `preset_catalog_id`s. Webhooks: POST /rx/webhooks/strive,
+`{tracking_id, trackingnumber?, rxstatus?, shippingcarrier?}`, shared secret in `x-webhook-secret`.
+"""
+
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field
+
+from rx_router.cache import TtlCache
+from rx_router.clock import iso_timestamp
+from rx_router.domain.statuses import Status
+from rx_router.domain.submission import PharmacyReport
+from rx_router.pharmacy_types.base import (
+    CatalogMatch,
+    PharmacyType,
+    TypeSettings,
+    WebhookBody,
+    WebhookSpec,
+    parse_body,
+)
+from rx_router.pharmacy_types.http import post_json
+from rx_router.pharmacy_types.outcomes import PharmacyAccepted, PharmacyFailed
+from rx_router.validation.prescription import ClinicalList, PrescriptionSubmission
+from rx_router.validation.us import phone_digits
+
+TOKEN_PATH = '/api/v1/generate-access-token'  # noqa: S105 - a URL path, not a password
+ORDERS_PATH = '/api/v1/orders'
+TOKEN_EXPIRY_MARGIN_SECONDS = 60
+DEFAULT_TOKEN_LIFETIME_SECONDS = 3600
+
+Url = Annotated[str, Field(pattern=r'^https?://')]
+
+
+class RxVortexSettings(TypeSettings):
+    base_url: Url
+    sandbox_url: Url
+    quantity_units: str = 'ML'
+
+
+class RxVortexCredentials(TypeSettings):
+    client_id: Annotated[str, Field(min_length=1)]
+    client_secret: Annotated[str, Field(min_length=1)]
+
+
+class StatusUpdate(WebhookBody):
+    tracking_id: str = Field(min_length=1, max_length=200)
+    trackingnumber: str | None = Field(default=None, max_length=100)
+    rxstatus: str | None = Field(default=None, max_length=50)
+    shippingcarrier: str | None = Field(default=None, max_length=100)
+
+
+WEBHOOK = WebhookSpec(
+    name='strive',
+    secret_header='x-webhook-secret',  # noqa: S106 - a header name
+    status_field='rxstatus',
+    vocabulary={
+        'shipped': Status.SHIPPED,
+        'delivered': Status.DELIVERED,
+        'cancelled': Status.CANCELLED,
+        'processing': Status.PROCESSING,
+        'in-transit': Status.SHIPPED,
+    },
+    refuses_unknown_status=True,  # the spec's list is the whole webhook vocabulary
+)
+
+# (base URL, client id) -> bearer token, each kept until shortly before it expires.
+_tokens: TtlCache[tuple[str, str], str] = TtlCache(lambda: DEFAULT_TOKEN_LIFETIME_SECONDS)
+
+
+def _phone(value: str) -> str:
+    digits = phone_digits(value) or ''
+    return f'{digits[:3]}-{digits[3:6]}-{digits[6:]}'
+
+
+def _clinical(flag: str, item: ClinicalList) -> dict[str, Any]:
+    mapped: dict[str, Any] = {flag: item.known}
+    if item.known:
+        mapped['entries'] = [{'description': entry} for entry in item.entries or []]
+    return mapped
+
+
+def _address(line1: str, line2: str | None, city: str, state: str, zip_code: str) -> dict[str, Any]:
+    address = {'line1': line1, 'line2': line2 or '', 'city': city, 'state': state, 'postal_code': zip_code, 'country': 'US'}
+    if line2 is None:
+        del address['line2']
+    return address
+
+
+class RxVortex(PharmacyType):
+    name: ClassVar[str] = 'rxvortex'
+    settings_model = RxVortexSettings
+    credentials_model = RxVortexCredentials
+    webhook = WEBHOOK
+
+    def translate(self, submission_id: str, rx: PrescriptionSubmission, drug: CatalogMatch) -> dict[str, Any]:
+        patient, ship = rx.patient, rx.ship_to
+        address = _address(ship.address_line1, ship.address_line2 or '', ship.city, ship.state, ship.zip)
+        native: dict[str, Any] = {
+            'patient': {
+                'first_name': patient.first_name,
+                'last_name': patient.last_name,
+                'dob': patient.dob,
+                'gender': patient.gender,
+                'phone': _phone(patient.phone),
+                'email': patient.email or '',
+                'address': address,
+            },
+            'prescriber': self._prescriber(rx),
+            'order': {
+                'bill_to': (rx.clinical.bill_to if rx.clinical else None) or 'practice',
+                'ship_to': 'patient',
+                'sender_order_id': submission_id,
+            },
+            'shipment': {
+                'recipient_first_name': ship.first_name,
+                'recipient_last_name': ship.last_name,
+                'recipient_phone': _phone(ship.phone),
+                'recipient_email': patient.email or '',
+                'address': address,
+            },
+            'medication_requests': [self._medication_request(submission_id, rx, drug)],
+        }
+        clinical = self._clinical(rx)
+        if clinical:
+            native['clinical'] = clinical
+        if rx.prescriber.signature_base64:
+            native['signed_prescription_image'] = rx.prescriber.signature_base64
+        return native
+
+    def _prescriber(self, rx: PrescriptionSubmission) -> dict[str, Any]:
+        prescriber = rx.prescriber
+        native: dict[str, Any] = {'first_name': prescriber.first_name, 'last_name': prescriber.last_name, 'npi': prescriber.npi}
+        optional = {
+            'dea_number': prescriber.dea_number,
+            'license_number': prescriber.license_number,
+            'license_state': prescriber.license_state,
+            'phone': prescriber.phone and _phone(prescriber.phone),
+        }
+        native.update({k: v for k, v in optional.items() if v})
+        if prescriber.address:
+            a = prescriber.address
+            native['address'] = _address(a.line1, None, a.city, a.state, a.zip)
+        return native
+
+    def _medication_request(self, submission_id: str, rx: PrescriptionSubmission, drug: CatalogMatch) -> dict[str, Any]:
+        med = rx.medication
+        request: dict[str, Any] = {
+            'type': 'new',
+            'preset_catalog_id': drug.native_id,
+            'sender_med_request_id': f'{submission_id}-1',
+            'medication_name': med.name,
+            'quantity': med.quantity,
+            'quantity_units': self.settings.quantity_units,
+            'days_supply_duration': med.days_supply,
+            'refills': med.refills,
+            'instructions': med.sig,
+            'authored_on_datetime': iso_timestamp(),
+        }
+        if med.note:
+            request['note'] = med.note
+        if med.clinical_justification:
+            request['clinical_difference'] = med.clinical_justification
+        return request
+
+    @staticmethod
+    def _clinical(rx: PrescriptionSubmission) -> dict[str, Any] | None:
+        clinical = rx.clinical
+        if not clinical:
+            return None
+        mapped = {
+            'allergies': clinical.allergies and _clinical('has_known_allergies', clinical.allergies),
+            'diseases': clinical.conditions and _clinical('has_known_diseases', clinical.conditions),
+            'medications': clinical.medications and _clinical('has_known_medications', clinical.medications),
+        }
+        return {k: v for k, v in mapped.items() if v} or None
+
+    def _base_url(self, test: bool) -> str:
+        return str(self.settings.sandbox_url if test else self.settings.base_url).rstrip('/')
+
+    def _token(self, base_url: str, *, refresh: bool = False) -> str:
+        key = (base_url, self.credentials.client_id)
+        cached = None if refresh else _tokens.peek(key)
+        if cached is not None:
+            return cached
+        credentials = {'client_id': self.credentials.client_id, 'client_secret': self.credentials.client_secret}
+        body = post_json(self.http, f'{self.label} token', base_url + TOKEN_PATH, credentials, {})
+        token = body.get('access_token') if isinstance(body, dict) else None
+        if not token:
+            raise PharmacyFailed(f'{self.label} token endpoint returned no access token')
+        lifetime = float(body.get('expires_in') or DEFAULT_TOKEN_LIFETIME_SECONDS)
+        _tokens.put(key, str(token), ttl=max(lifetime - TOKEN_EXPIRY_MARGIN_SECONDS, 0))
+        return str(token)
+
+    def send(self, native: dict[str, Any], *, test: bool) -> PharmacyAccepted:
+        base_url = self._base_url(test)
+        try:
+            body = self._post_order(base_url, native, self._token(base_url))
+        except PharmacyFailed as failure:
+            if failure.http_status != 401:
+                raise
+            # An expired or revoked token: the order was not accepted, so one retry with a new token is safe.
+            body = self._post_order(base_url, native, self._token(base_url, refresh=True))
+        order_id = body.get('order_tracking_id') if isinstance(body, dict) else None
+        if not order_id:
+            raise PharmacyFailed(f'{self.label} accepted the request but returned no order_tracking_id', raw=body)
+        return PharmacyAccepted(order_id=str(order_id), raw=body)
+
+    def _post_order(self, base_url: str, native: dict[str, Any], token: str) -> Any:
+        return post_json(self.http, self.label, base_url + ORDERS_PATH, native, {'authorization': f'Bearer {token}'})
+
+    @classmethod
+    def parse_webhook(cls, body: Any) -> PharmacyReport:
+        parsed = parse_body(StatusUpdate, body)
+        return PharmacyReport(
+            order_id=parsed.tracking_id,
+            raw_status=parsed.rxstatus,
+            status=WEBHOOK.normalise(parsed.rxstatus),
+            tracking_number=parsed.trackingnumber or None,
+            carrier=parsed.shippingcarrier or None,
+        )
+
+    @classmethod
+    def webhook_order_id(cls, body: Any) -> str | None:
+        value = body.get('tracking_id') if isinstance(body, dict) else None
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+PHARMACY_TYPE = RxVortex

@@ -1,0 +1,1 @@
+"""Routing: which pharmacy fills a prescription (resolve.py), from the configuration in rx_router.pharmacies."""

@@ -1,0 +1,63 @@
+"""Timeline events: stored with the submission during its submit phase, one item each in the timeline table
+after it. Events carry no patient data (ids, statuses, tracking, reasons)."""
+
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from rx_router.domain.events import EventKind, TimelineEvent
+from rx_router.domain.submission import Submission
+from rx_router.store.conditions import condition_failed
+from rx_router.store.models import LegacyHistoryEntry, TimelineModel
+
+
+def legacy_event(entry: LegacyHistoryEntry) -> TimelineEvent:
+    """A status change of a record written before the timeline: by the router (its answer) or a webhook."""
+    kind = EventKind.WEBHOOK_ACCEPTED if entry.source.startswith('webhook:') else EventKind.ANSWERED
+    return TimelineEvent(
+        at=entry.at,
+        kind=kind,
+        source=entry.source,
+        from_status=entry.from_status,
+        to_status=entry.to_status,
+        tracking_number=entry.tracking_number,
+        carrier=entry.carrier,
+        key=f'{entry.at}#{kind.value}#legacy',
+    )
+
+
+def legacy_callback(last_callback: dict[str, Any]) -> TimelineEvent:
+    """The last callback attempt of a record written before the timeline (its `lastCallback`)."""
+    detail = {k: v for k, v in last_callback.items() if k != 'at' and v is not None}
+    return TimelineEvent(
+        at=str(last_callback.get('at', '')), kind=EventKind.CALLBACK, source='callbacks', detail=detail, key='callback#legacy'
+    )
+
+
+def item(submission_id: str, event: TimelineEvent) -> TimelineModel:
+    return TimelineModel(submission_id=submission_id, key=event.key, event=event.to_record())
+
+
+def record(submission_id: str, event: TimelineEvent) -> bool:
+    """Stores an event that changes nothing on the submission. An event already recorded under the same key
+    is not written again (a repeated identical webhook adds nothing); returns whether it was new."""
+    try:
+        item(submission_id, event).save(condition=TimelineModel.key.does_not_exist())
+    except PutError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def events_of(submission: Submission) -> list[TimelineEvent]:
+    """Every event of a submission, oldest first: those stored with it and the timeline table's."""
+    later = [TimelineEvent.from_record(found.event) for found in TimelineModel.query(submission.id, consistent_read=True)]
+    return sorted([*submission.recorded_events, *later], key=_order)
+
+
+def _order(event: TimelineEvent) -> Any:
+    return (event.at, _KIND_ORDER.get(event.kind, len(_KIND_ORDER)))
+
+
+_KIND_ORDER = {kind: position for position, kind in enumerate(EventKind)}

@@ -1,0 +1,59 @@
+"""The one HTTP server scaffolding of the local stack (gateway, sandbox pharmacies) and the tests' receivers:
+threaded, on 127.0.0.1, TCP_NODELAY, quiet, each request handed to one function."""
+
+import socket
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Serve = Callable[[BaseHTTPRequestHandler], None]
+
+
+def send(request: BaseHTTPRequestHandler, status: int, headers: dict[str, str], payload: bytes) -> int:
+    request.send_response(status)
+    for name, value in headers.items():
+        if name.lower() not in ('content-length', 'connection'):
+            request.send_header(name, value)
+    request.send_header('content-length', str(len(payload)))
+    request.end_headers()
+    if request.command != 'HEAD':
+        request.wfile.write(payload)
+    return status
+
+
+def read_body(request: BaseHTTPRequestHandler) -> bytes:
+    length = int(request.headers.get('content-length') or 0)
+    return request.rfile.read(length) if length else b''
+
+
+class LoopbackServer:
+    def __init__(self, serve: Serve, name: str, port: int = 0) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out as two writes; without this, Nagle + delayed ACK add ~40 ms per response.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
+                pass
+
+            def _serve(self) -> None:
+                serve(self)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+
+        self.name = name
+        self.server = ThreadingHTTPServer(('127.0.0.1', port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f'http://127.0.0.1:{self.port}'
+
+    def start(self) -> None:
+        threading.Thread(target=self.server.serve_forever, name=self.name, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

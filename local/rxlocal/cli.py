@@ -610,6 +610,26 @@ def sandbox_action(args: argparse.Namespace, local: Any) -> None:
         raise CliError(f'sandbox answered {response.status_code}')
 
 
+def operator(local: Any) -> str:
+    """Who is acting, for the timeline: the AWS identity against a deployed stack, the local user locally."""
+    if local is not None:
+        import getpass
+
+        return f'local:{getpass.getuser()}'
+    import boto3
+
+    return str(boto3.client('sts').get_caller_identity()['Arn'])
+
+
+def record_operator_action(submission_id: str, actor: str, action: str, **detail: Any) -> None:
+    from rx_router.clock import iso_timestamp
+    from rx_router.domain.events import EventKind, TimelineEvent
+    from rx_router.store import timeline
+
+    event = TimelineEvent(iso_timestamp(), EventKind.OPERATOR, 'rxrouter', actor=actor, detail={'action': action, **detail})
+    timeline.record(submission_id, event)
+
+
 def callbacks_redrive(args: argparse.Namespace, local: Any) -> None:
     """Moves every job from the callback DLQ back to the callback queue (fix the receiver first)."""
     import boto3
@@ -625,9 +645,12 @@ def callbacks_redrive(args: argparse.Namespace, local: Any) -> None:
         messages = batch.get('Messages', [])
         if not messages:
             break
+        actor = operator(local)
         for message in messages:
             sqs.send_message(QueueUrl=settings().callback_queue_url, MessageBody=message['Body'])
             sqs.delete_message(QueueUrl=_queues[DEAD_LETTER_QUEUE], ReceiptHandle=message['ReceiptHandle'])
+            job = json.loads(message['Body'])
+            record_operator_action(job['submissionId'], actor, 'callbacks redrive', eventId=job.get('eventId'))
             moved += 1
     emit({'redriven': moved})
 
@@ -643,6 +666,9 @@ def callbacks_resend(args: argparse.Namespace, local: Any) -> None:
         raise CliError(f'submission {submission.id} is still pending: there is no result to call back yet')
     job = jobs.job_for(submission)
     jobs.send(job, settings().callback_queue_url)
+    record_operator_action(
+        submission.id, operator(local), 'callbacks resend', eventId=job.event_id, status=submission.status.value
+    )
     emit({'submissionId': submission.id, 'status': submission.status.value, 'eventId': job.event_id, 'queued': True})
 
 

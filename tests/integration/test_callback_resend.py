@@ -9,6 +9,7 @@ from functions.submit.app import lambda_handler as submit_handler
 from rx_router.api.views import submission_view
 from rx_router.callbacks import jobs, payloads
 from rx_router.clock import iso_timestamp
+from rx_router.domain.events import EventKind
 from rx_router.domain.statuses import Status
 from rx_router.domain.submission import PharmacyReport
 from rx_router.store import submissions, timeline
@@ -74,6 +75,15 @@ def test_refused_callback_is_recorded_and_resent_with_the_same_event(
         'pharmacyOrderId': unqueued['pharmacyOrderId'],
         'error': None,
     }
+    # and the operator's action is on the submission's timeline, with who did it
+    stored = submissions.get(submission_id)
+    assert stored is not None
+    [action] = [e for e in timeline.events_of(stored) if e.kind is EventKind.OPERATOR]
+    assert (action.source, action.detail) == (
+        'rxrouter',
+        {'action': 'callbacks resend', 'eventId': job['eventId'], 'status': 'submitted'},
+    )
+    assert action.actor is not None and action.actor.startswith('arn:aws:')
 
 
 def test_resend_after_a_pharmacy_update_sends_the_update(

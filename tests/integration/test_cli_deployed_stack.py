@@ -6,7 +6,7 @@ import boto3
 import pytest
 
 from rx_router.settings import Settings
-from rx_router.store.models import ApiClientModel
+from rx_router.store.models import ApiClientModel, TimelineModel
 from rxlocal import cli
 from tests.integration.callback_queue import queued_jobs
 from tests.integration.deployed_stack import OUTPUTS, create_stack
@@ -49,7 +49,15 @@ def test_every_setting_the_layer_needs_comes_from_a_template_output() -> None:
 
 def test_redrive_moves_dead_lettered_jobs_back_to_the_callback_queue(capsys: pytest.CaptureFixture[str]) -> None:
     create_stack('rx-prod')
-    boto3.client('sqs').send_message(QueueUrl=OUTPUTS['CallbackDeadLetterQueueUrl'], MessageBody='{"eventId": "e-1"}')
+    job = {'eventId': 'e-1', 'submissionId': 'sub-1'}
+    boto3.client('sqs').send_message(QueueUrl=OUTPUTS['CallbackDeadLetterQueueUrl'], MessageBody=json.dumps(job))
     assert cli.main(['--stack', 'rx-prod', 'callbacks', 'redrive']) == 0
     assert json.loads(capsys.readouterr().out) == {'redriven': 1}
-    assert queued_jobs() == [{'eventId': 'e-1'}]
+    assert queued_jobs() == [job]
+    [action] = [item.event for item in TimelineModel.query('sub-1')]
+    assert (action['kind'], action['source'], action['detail']) == (
+        'operator_action',
+        'rxrouter',
+        {'action': 'callbacks redrive', 'eventId': 'e-1'},
+    )
+    assert action['actor'].startswith('arn:aws:')

@@ -20,6 +20,7 @@ from rx_router.pharmacy_types.outcomes import PharmacyFailed
 from rx_router.pharmacy_types.rxvortex import RxVortex, RxVortexCredentials, RxVortexSettings
 from rx_router.redaction import REDACTED, scrub
 from rx_router.routing.resolve import NoPharmacy, Request, resolve
+from rx_router.service.submit import routing_request
 from rx_router.validation.prescription import PrescriptionSubmission, parse_submission
 from tests.fake_pharmacies import FakePharmacies
 from tests.support import SEED_PARAMETERS, submission
@@ -90,15 +91,7 @@ def rx(body: dict[str, Any] | None = None, **overrides: Any) -> PrescriptionSubm
 
 
 def routed(body: dict[str, Any]) -> Request:
-    parsed = parse_submission(body)
-    return Request(
-        state=parsed.routing_state,
-        medication_name=parsed.medication.name,
-        product_id=parsed.medication.product_id,
-        preferred_pharmacy=parsed.preferred_pharmacy,
-        test=parsed.test,
-        has_dea_number=parsed.prescriber.dea_number is not None,
-    )
+    return routing_request(parse_submission(body))
 
 
 def with_medication(name: str, state: str = 'WA') -> dict[str, Any]:

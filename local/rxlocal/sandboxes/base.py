@@ -11,9 +11,20 @@ import threading
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+DATE = r'^\d{4}-\d{2}-\d{2}$'
+Text = Annotated[str, Field(min_length=1)]
+
+
+class Native(BaseModel):
+    """A pharmacy's native body: what the sandbox checks, and nothing it does not know about."""
+
+    model_config = ConfigDict(extra='allow')
+
 
 ACTIONS = {'process': 'processing', 'ship': 'shipped', 'deliver': 'delivered', 'cancel': 'cancelled'}
 TIMEOUT = 0  # a reply status meaning: drop the connection without an answer

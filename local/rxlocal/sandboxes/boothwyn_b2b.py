@@ -6,16 +6,9 @@ import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
-from rxlocal.sandboxes.base import Sandbox, SandboxOrder, location
-
-DATE = r'^\d{4}-\d{2}-\d{2}$'
-Text = Annotated[str, Field(min_length=1)]
-
-
-class Native(BaseModel):
-    model_config = ConfigDict(extra='allow')
+from rxlocal.sandboxes.base import DATE, Native, Sandbox, SandboxOrder, Text, location
 
 
 class B2BAddress(Native):

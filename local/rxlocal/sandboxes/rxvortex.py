@@ -6,18 +6,12 @@ import secrets
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
-from rxlocal.sandboxes.base import TEST_PREFIX, Sandbox, SandboxOrder, location
+from rxlocal.sandboxes.base import DATE, TEST_PREFIX, Native, Sandbox, SandboxOrder, Text, location
 
-DATE = r'^\d{4}-\d{2}-\d{2}$'
-Text = Annotated[str, Field(min_length=1)]
 Phone = Annotated[str, Field(pattern=r'^\d{3}-\d{3}-\d{4}$')]
 INVALID = 'The given data was invalid.'
-
-
-class Native(BaseModel):
-    model_config = ConfigDict(extra='allow')
 
 
 class StriveAddress(Native):

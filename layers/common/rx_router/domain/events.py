@@ -1,7 +1,6 @@
 """What can happen to a submission, as recorded on its timeline: when, what, who said so, and the facts,
 never patient data (ids, statuses, tracking, reasons)."""
 
-import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -36,12 +35,9 @@ class TimelineEvent:
     carrier: str | None = None
     raw_status: str | None = None
     detail: Detail = field(default_factory=dict)
-    # Identifies the event among its submission's events: the same key is the same event (recorded once).
+    # Identifies an event that may be reported more than once: the same key is the same event (recorded once).
+    # Events without one are each unique.
     key: str = ''
-
-    def __post_init__(self) -> None:
-        if not self.key:
-            object.__setattr__(self, 'key', f'{self.at}#{self.kind.value}#{uuid.uuid4().hex[:12]}')
 
     @property
     def is_history(self) -> bool:
@@ -50,7 +46,9 @@ class TimelineEvent:
 
     def to_record(self) -> dict[str, Any]:
         """The stored shape (the store writes it as JSON): every field, without empty ones."""
-        return {k: v for k, v in {**self._fields(), 'detail': self.detail or None, 'key': self.key}.items() if v is not None}
+        return {
+            k: v for k, v in {**self._fields(), 'detail': self.detail or None, 'key': self.key or None}.items() if v is not None
+        }
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> 'TimelineEvent':

@@ -104,6 +104,19 @@ class PharmacyType(ABC):
     def send(self, native: dict[str, Any], *, test: bool) -> PharmacyAccepted:
         """Submits a translated order (to the test environment when `test`). Raises PharmacyFailed."""
 
+    # Optional capabilities: a type that declares one in `capabilities` implements its method.
+    def cancel(self, pharmacy_order_id: str, *, test: bool) -> PharmacyReport:
+        """Asks the pharmacy to cancel the order; its answer as a report. Raises PharmacyFailed."""
+        raise NotImplementedError(f'{self.name} declares no {Capability.CANCEL.value} capability')
+
+    def refill(self, pharmacy_order_id: str, *, test: bool) -> PharmacyAccepted:
+        """Asks the pharmacy to fill the order's prescription again. Raises PharmacyFailed."""
+        raise NotImplementedError(f'{self.name} declares no {Capability.REFILL.value} capability')
+
+    def status(self, pharmacy_order_id: str, *, test: bool) -> PharmacyReport:
+        """The pharmacy's own view of the order. Raises PharmacyFailed."""
+        raise NotImplementedError(f'{self.name} declares no {Capability.STATUS.value} capability')
+
     @classmethod
     def parse_webhook(cls, body: Any) -> PharmacyReport:
         """The pharmacy's webhook body as a report. Raises BadRequest / ValidationFailed when malformed."""

@@ -6,7 +6,7 @@ Webhooks: POST /rx/webhooks/boothwyn, `{caseId, trackingNumber?, rxStatus?}`, sh
 `x-webhook-secret`; tracking numbers are FedEx's (spec).
 """
 
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -22,8 +22,10 @@ from rx_router.pharmacy_types.base import (
 )
 from rx_router.pharmacy_types.http import post_json
 from rx_router.pharmacy_types.outcomes import PharmacyAccepted, PharmacyFailed
-from rx_router.validation.prescription import ClinicalList, PrescriptionSubmission
 from rx_router.validation.us import phone_digits
+
+if TYPE_CHECKING:  # a webhook function never loads the request model
+    from rx_router.validation.prescription import ClinicalList, PrescriptionSubmission
 
 UNKNOWN_SKU = 'UNKNOWN_SKU'
 GENDERS = {'male': 'm', 'female': 'f'}
@@ -60,7 +62,7 @@ WEBHOOK = WebhookSpec(
 )
 
 
-def _entries(item: ClinicalList | None) -> list[str]:
+def _entries(item: 'ClinicalList | None') -> list[str]:
     return list(item.entries or []) if item and item.known else []
 
 
@@ -72,7 +74,7 @@ class BoothwynB2B(PharmacyType):
     # The spec: a medication no SKU rule matches is sent as UNKNOWN_SKU, and the pharmacy rejects the order.
     unmatched_native_id = UNKNOWN_SKU
 
-    def translate(self, submission_id: str, rx: PrescriptionSubmission, drug: CatalogMatch) -> dict[str, Any]:
+    def translate(self, submission_id: str, rx: 'PrescriptionSubmission', drug: CatalogMatch) -> dict[str, Any]:
         patient, ship, med, clinical = rx.patient, rx.ship_to, rx.medication, rx.clinical
         address = {'address1': ship.address_line1, 'city': ship.city, 'state': ship.state, 'zipCode': ship.zip}
         if ship.address_line2:

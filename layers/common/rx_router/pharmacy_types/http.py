@@ -1,21 +1,27 @@
-"""Calling a pharmacy API over HTTP: one POST, and what each way of failing means for the order."""
+"""Calling a pharmacy API over HTTP: one POST, and what each way of failing means for the order.
 
-from typing import Any
+httpx is imported when a pharmacy is first called, so a webhook function (which parses with the same type
+modules) never loads it."""
 
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from rx_router.pharmacy_types.outcomes import PharmacyFailed
 
+if TYPE_CHECKING:
+    import httpx
 
-def _json_or_none(response: httpx.Response) -> Any:
+
+def _json_or_none(response: 'httpx.Response') -> Any:
     try:
         return response.json()
     except ValueError:
         return None
 
 
-def post_json(client: httpx.Client, label: str, url: str, body: Any, headers: dict[str, str]) -> Any:
+def post_json(client: 'httpx.Client', label: str, url: str, body: Any, headers: dict[str, str]) -> Any:
     """POSTs JSON; returns the parsed body of a 2xx answer, raises PharmacyFailed otherwise."""
+    import httpx
+
     try:
         response = client.post(url, json=body, headers=headers)
     except httpx.TimeoutException:

@@ -6,7 +6,7 @@ token and the order. Drugs are the catalog's `preset_catalog_id`s. Webhooks: POS
 `{tracking_id, trackingnumber?, rxstatus?, shippingcarrier?}`, shared secret in `x-webhook-secret`.
 """
 
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -24,8 +24,10 @@ from rx_router.pharmacy_types.base import (
 )
 from rx_router.pharmacy_types.http import post_json
 from rx_router.pharmacy_types.outcomes import PharmacyAccepted, PharmacyFailed
-from rx_router.validation.prescription import ClinicalList, PrescriptionSubmission
 from rx_router.validation.us import phone_digits
+
+if TYPE_CHECKING:  # a webhook function never loads the request model
+    from rx_router.validation.prescription import ClinicalList, PrescriptionSubmission
 
 TOKEN_PATH = '/api/v1/generate-access-token'  # noqa: S105 - a URL path, not a password
 ORDERS_PATH = '/api/v1/orders'
@@ -76,7 +78,7 @@ def _phone(value: str) -> str:
     return f'{digits[:3]}-{digits[3:6]}-{digits[6:]}'
 
 
-def _clinical(flag: str, item: ClinicalList) -> dict[str, Any]:
+def _clinical(flag: str, item: 'ClinicalList') -> dict[str, Any]:
     mapped: dict[str, Any] = {flag: item.known}
     if item.known:
         mapped['entries'] = [{'description': entry} for entry in item.entries or []]
@@ -96,7 +98,7 @@ class RxVortex(PharmacyType):
     credentials_model = RxVortexCredentials
     webhook = WEBHOOK
 
-    def translate(self, submission_id: str, rx: PrescriptionSubmission, drug: CatalogMatch) -> dict[str, Any]:
+    def translate(self, submission_id: str, rx: 'PrescriptionSubmission', drug: CatalogMatch) -> dict[str, Any]:
         patient, ship = rx.patient, rx.ship_to
         address = _address(ship.address_line1, ship.address_line2 or '', ship.city, ship.state, ship.zip)
         native: dict[str, Any] = {
@@ -131,7 +133,7 @@ class RxVortex(PharmacyType):
             native['signed_prescription_image'] = rx.prescriber.signature_base64
         return native
 
-    def _prescriber(self, rx: PrescriptionSubmission) -> dict[str, Any]:
+    def _prescriber(self, rx: 'PrescriptionSubmission') -> dict[str, Any]:
         prescriber = rx.prescriber
         native: dict[str, Any] = {'first_name': prescriber.first_name, 'last_name': prescriber.last_name, 'npi': prescriber.npi}
         optional = {
@@ -146,7 +148,7 @@ class RxVortex(PharmacyType):
             native['address'] = _address(a.line1, None, a.city, a.state, a.zip)
         return native
 
-    def _medication_request(self, submission_id: str, rx: PrescriptionSubmission, drug: CatalogMatch) -> dict[str, Any]:
+    def _medication_request(self, submission_id: str, rx: 'PrescriptionSubmission', drug: CatalogMatch) -> dict[str, Any]:
         med = rx.medication
         request: dict[str, Any] = {
             'type': 'new',
@@ -167,7 +169,7 @@ class RxVortex(PharmacyType):
         return request
 
     @staticmethod
-    def _clinical(rx: PrescriptionSubmission) -> dict[str, Any] | None:
+    def _clinical(rx: 'PrescriptionSubmission') -> dict[str, Any] | None:
         clinical = rx.clinical
         if not clinical:
             return None

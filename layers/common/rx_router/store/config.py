@@ -28,13 +28,13 @@ _routes: TtlCache[str, tuple[Route, ...]] = TtlCache(lambda: settings().routing_
 
 
 def cached_config() -> PharmacyConfig:
-    """Pharmacies, catalogs, products and routes, as of at most ROUTING_CACHE_SECONDS ago."""
-    return replace(_pharmacies.get('config', load_pharmacies), routes=_routes.get('routes', load_routes))
+    """Pharmacies, catalogs, products and routes, each as of at most ROUTING_CACHE_SECONDS ago."""
+    return replace(cached_pharmacies(), routes=_routes.get('routes', load_routes))
 
 
 def cached_pharmacies() -> PharmacyConfig:
     """Pharmacies, catalogs and products without the routes (webhooks need no routing)."""
-    return _pharmacies.get('config', load_pharmacies)
+    return _pharmacies.get('pharmacies', load_pharmacies)
 
 
 def load_config() -> PharmacyConfig:

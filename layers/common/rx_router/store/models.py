@@ -32,7 +32,9 @@ class TableName:
         return name
 
 
-class _Meta:
+class TableOptions:
+    """Client options every table shares (pynamodb reads them from each Meta)."""
+
     connect_timeout_seconds = 2
     read_timeout_seconds = 5
     max_retry_attempts = 3
@@ -40,7 +42,7 @@ class _Meta:
 
 
 class ApiClientModel(Model):
-    class Meta(_Meta):
+    class Meta(TableOptions):
         table_name = TableName('api_clients_table')
 
     api_key = UnicodeAttribute(hash_key=True, attr_name='apiKey')
@@ -53,7 +55,7 @@ class ApiClientModel(Model):
 
 
 class RouteModel(Model):
-    class Meta(_Meta):
+    class Meta(TableOptions):
         table_name = TableName('routing_table')
 
     state = UnicodeAttribute(hash_key=True)
@@ -67,7 +69,7 @@ class PharmacyConfigModel(Model):
     """Pharmacy instances (pk `pharmacy`), catalog entries (pk `catalog#<pharmacy>`) and products (pk `product`),
     each a validated record (rx_router.pharmacies.records) stored as JSON. One scan reads the whole config."""
 
-    class Meta(_Meta):
+    class Meta(TableOptions):
         table_name = TableName('pharmacy_config_table')
 
     pk = UnicodeAttribute(hash_key=True)
@@ -91,7 +93,7 @@ class TimelineModel(Model):
     """The events of a submission after its submit phase (webhooks, callbacks, operator actions), one item each:
     `event` is rx_router.domain.events.TimelineEvent.to_record()."""
 
-    class Meta(_Meta):
+    class Meta(TableOptions):
         table_name = TableName('timeline_table')
 
     submission_id = UnicodeAttribute(hash_key=True, attr_name='submissionId')
@@ -111,7 +113,7 @@ class PharmacyOrderIndex(GlobalSecondaryIndex['SubmissionModel']):  # type: igno
 class SubmissionModel(Model):
     """One prescription submission. Its id is derived from the deduplication key (store/submissions.py)."""
 
-    class Meta(_Meta):
+    class Meta(TableOptions):
         table_name = TableName('submissions_table')
 
     id = UnicodeAttribute(hash_key=True)

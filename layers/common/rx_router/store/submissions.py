@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -24,10 +24,16 @@ from rx_router.domain.statuses import Status
 from rx_router.domain.submission import Package, Submission
 from rx_router.store import timeline
 from rx_router.store.conditions import condition_failed
-from rx_router.store.models import SubmissionModel
+from rx_router.store.models import SubmissionModel, TableOptions
 
 _ID_NAMESPACE = uuid.UUID('6f1d8a52-6c2e-4f4e-9a55-2b7d3c1e9f10')
-_transactions = Connection()  # opens its client on the first transaction
+# Transactions (a webhook's change with its timeline event) go through a connection of their own, with the
+# models' timeouts; it opens its client on the first transaction.
+_transactions = Connection(
+    connect_timeout_seconds=TableOptions.connect_timeout_seconds,
+    read_timeout_seconds=TableOptions.read_timeout_seconds,
+    max_retry_attempts=TableOptions.max_retry_attempts,
+)
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,8 @@ def _item(submission: Submission) -> SubmissionModel:
         body_hash=submission.body_hash,
         request_payload=submission.request_payload,
         created_at=submission.created_at,
-        events=[e.to_record() for e in submission.new_events],
+        # The submit phase's events, those of the reservation included (a pending record has no others).
+        events=[e.to_record() for e in (*submission.recorded_events, *submission.new_events)] or None,
         **_snapshot(submission),
     )
 
@@ -188,14 +195,16 @@ def reserve(submission: Submission) -> Existing | None:
 
 def record_outcome(submission: Submission) -> None:
     """Saves the submit phase's end (the pharmacy's answer) with its events, if the record is still pending
-    at the version read. Raises LostRace otherwise (another invocation settled it)."""
-    item = _as_read(submission)
-    # The submit phase's events, those of the reservation included (a pending record has no others).
-    events = [e.to_record() for e in (*submission.recorded_events, *submission.new_events)]
-    actions = [*_changes(submission), SubmissionModel.events.set(events)]
+    at the version read. Raises LostRace otherwise (another invocation settled it).
+
+    The whole item is put again (a conditional PutItem costs what an update of it would, and answers nothing
+    back to parse)."""
+    item = _item(submission)
+    if submission.version is not None:
+        item.version = submission.version
     try:
-        item.update(actions=actions, condition=SubmissionModel.status == Status.PENDING.value)
-    except UpdateError as exc:
+        item.save(condition=SubmissionModel.status == Status.PENDING.value)
+    except PutError as exc:
         if condition_failed(exc):
             raise LostRace(submission.id) from None
         raise
@@ -236,7 +245,7 @@ def find_existing(key: DedupKey, body_hash: str) -> Existing | None:
     return Existing(existing, same_body=existing.body_hash == body_hash) if existing else None
 
 
-def _winner(exc: PutError | UpdateError, submission_id: str) -> Submission:
+def _winner(exc: PutError, submission_id: str) -> Submission:
     """The record as the write that won left it, when `exc` says our conditional write lost."""
     if not condition_failed(exc):
         raise exc

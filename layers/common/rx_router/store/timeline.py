@@ -1,6 +1,7 @@
 """Timeline events: stored with the submission during its submit phase, one item each in the timeline table
 after it. Events carry no patient data (ids, statuses, tracking, reasons)."""
 
+import uuid
 from typing import Any
 
 from pynamodb.exceptions import PutError
@@ -22,7 +23,6 @@ def legacy_event(entry: LegacyHistoryEntry) -> TimelineEvent:
         to_status=entry.to_status,
         tracking_number=entry.tracking_number,
         carrier=entry.carrier,
-        key=f'{entry.at}#{kind.value}#legacy',
     )
 
 
@@ -35,7 +35,9 @@ def legacy_callback(last_callback: dict[str, Any]) -> TimelineEvent:
 
 
 def item(submission_id: str, event: TimelineEvent) -> TimelineModel:
-    return TimelineModel(submission_id=submission_id, key=event.key, event=event.to_record())
+    """The event's own item: under its key, or a new unique one (sorting by time)."""
+    key = event.key or f'{event.at}#{event.kind.value}#{uuid.uuid4().hex[:12]}'
+    return TimelineModel(submission_id=submission_id, key=key, event=event.to_record())
 
 
 def record(submission_id: str, event: TimelineEvent) -> bool:

@@ -1,9 +1,10 @@
 """What can happen to a submission, as recorded on its timeline: when, what, who said so, and the facts,
 never patient data (ids, statuses, tracking, reasons)."""
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 
 class EventKind(StrEnum):
@@ -17,11 +18,11 @@ class EventKind(StrEnum):
     OPERATOR = 'operator_action'
 
 
-Detail = dict[str, Any]
+Detail = Mapping[str, Any]
+NO_DETAIL: Detail = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class TimelineEvent:
+class TimelineEvent(NamedTuple):
     """One entry of a submission's timeline. `from_status`/`to_status` are set when the event changed the
     status or the tracking (then `to_status` is the status after it, possibly unchanged)."""
 
@@ -34,7 +35,7 @@ class TimelineEvent:
     tracking_number: str | None = None
     carrier: str | None = None
     raw_status: str | None = None
-    detail: Detail = field(default_factory=dict)
+    detail: Detail = NO_DETAIL
     # Identifies an event that may be reported more than once: the same key is the same event (recorded once).
     # Events without one are each unique.
     key: str = ''
@@ -46,9 +47,8 @@ class TimelineEvent:
 
     def to_record(self) -> dict[str, Any]:
         """The stored shape (the store writes it as JSON): every field, without empty ones."""
-        return {
-            k: v for k, v in {**self._fields(), 'detail': self.detail or None, 'key': self.key or None}.items() if v is not None
-        }
+        stored = {**self._facts(), 'detail': dict(self.detail) or None, 'key': self.key or None}
+        return {k: v for k, v in stored.items() if v is not None}
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> 'TimelineEvent':
@@ -66,7 +66,7 @@ class TimelineEvent:
             key=record.get('key', ''),
         )
 
-    def _fields(self) -> dict[str, Any]:
+    def _facts(self) -> dict[str, Any]:
         return {
             'at': self.at,
             'kind': self.kind.value,
@@ -81,4 +81,4 @@ class TimelineEvent:
 
     def view(self) -> dict[str, Any]:
         """The client-facing shape (camelCase), without empty fields."""
-        return {k: v for k, v in {**self.detail, **self._fields()}.items() if v is not None}
+        return {k: v for k, v in {**self.detail, **self._facts()}.items() if v is not None}

@@ -6,10 +6,10 @@ ever overwriting a package, and collects the timeline events it produces until t
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from rx_router.domain.events import EventKind, TimelineEvent
-from rx_router.domain.statuses import REPORTABLE, TERMINAL, Status, Trigger, next_status
+from rx_router.domain.statuses import REPORTABLE, Status, Trigger, next_status
 
 ROUTER = 'router'
 MAX_PACKAGES = 20
@@ -20,14 +20,12 @@ class InvalidTransition(Exception):
     """A code path asked for a transition the table does not allow: a bug, never a client's error."""
 
 
-@dataclass(frozen=True)
-class Package:
+class Package(NamedTuple):
     tracking_number: str
     carrier: str | None = None
 
 
-@dataclass(frozen=True)
-class PharmacyReport:
+class PharmacyReport(NamedTuple):
     """A pharmacy's status update, as its type's webhook parser understood it."""
 
     order_id: str
@@ -41,8 +39,7 @@ class PharmacyReport:
         return self.raw_status is not None and self.status is None
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """What applying something did: the status moved (worth a callback), tracking or raw status changed."""
 
     from_status: Status
@@ -100,10 +97,6 @@ class Submission:
     @property
     def carrier(self) -> str | None:
         return self.packages[-1].carrier if self.packages else None
-
-    @property
-    def terminal(self) -> bool:
-        return self.status in TERMINAL
 
     def record(self, event: TimelineEvent) -> None:
         self.new_events.append(event)
@@ -200,10 +193,6 @@ class Submission:
         return False
 
     # --- transitions ------------------------------------------------------------------------------------
-
-    def can(self, trigger: Trigger) -> bool:
-        target = next_status(self.status, trigger, self.held_from)
-        return target is not None and target is not self.status
 
     def _move(self, trigger: Trigger, at: str) -> Change:
         before = self.status

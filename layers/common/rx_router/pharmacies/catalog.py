@@ -4,8 +4,7 @@ A medication is the product its `medication.productId` names; otherwise the firs
 its name matches (rules tried in rank order, then by product and pharmacy), so every pharmacy agrees on it.
 """
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from rx_router.errors import Unprocessable
 from rx_router.pharmacies.records import PharmacyConfig
@@ -13,8 +12,7 @@ from rx_router.pharmacies.records import PharmacyConfig
 MatchedBy = Literal['productId', 'name']
 
 
-@dataclass(frozen=True)
-class ProductMatch:
+class ProductMatch(NamedTuple):
     product: str | None  # None: no product matches the medication
     matched_by: MatchedBy | None
 

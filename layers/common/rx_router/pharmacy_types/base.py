@@ -7,9 +7,8 @@ translates a prescription into the vendor's native body (pure) and sends it.
 """
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -38,8 +37,7 @@ class Capability(StrEnum):
     STATUS = 'status'
 
 
-@dataclass(frozen=True)
-class WebhookSpec:
+class WebhookSpec(NamedTuple):
     """How a type's pharmacies report: POST /rx/webhooks/<name>, the shared secret in `secret_header`."""
 
     name: str
@@ -54,8 +52,7 @@ class WebhookSpec:
         return None if raw is None else self.vocabulary.get(raw.strip().lower())
 
 
-@dataclass(frozen=True)
-class CatalogMatch:
+class CatalogMatch(NamedTuple):
     """The drug a translated order names: the catalog entry, or the type's stand-in when it has none."""
 
     product: str | None

@@ -8,8 +8,7 @@ eligible in the patient's state, a controlled product without a DEA number — i
 with its reason. The Decision records the rule that chose and every candidate skipped.
 """
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from rx_router.errors import Unprocessable
 from rx_router.pharmacies.catalog import ProductMatch, identify_product
@@ -20,8 +19,7 @@ from rx_router.pharmacy_types.base import CatalogMatch
 Rule = Literal['preferred_pharmacy', 'product_default', 'state_route']
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """What routing looks at in a prescription (no patient data beyond the state)."""
 
     state: str
@@ -32,8 +30,7 @@ class Request:
     has_dea_number: bool = False
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     pharmacy: str
     rule: Rule
     priority: int | None = None
@@ -44,15 +41,14 @@ class Candidate:
         return {k: v for k, v in shown.items() if v is not None}
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     pharmacy: str
     pharmacy_type: str
     rule: Rule
     state: str
     product: ProductMatch
     drug: CatalogMatch
-    candidates: tuple[Candidate, ...] = field(default_factory=tuple)
+    candidates: tuple[Candidate, ...] = ()
 
     def view(self) -> dict[str, Any]:
         """What GET shows as `routingDecision` (no credentials, no settings)."""

@@ -402,3 +402,9 @@ def test_events_carry_no_patient_data() -> None:
         shown = json.dumps(event.view())
         assert not [value for value in PATIENT_VALUES if value in shown], shown
         assert not [value for value in PATIENT_VALUES if value in event.key]
+
+
+def test_a_submission_in_a_traceback_or_log_shows_no_patient_data() -> None:
+    sub = entity()
+    assert all(value in json.dumps(sub.request_payload) for value in PATIENT_VALUES)
+    assert not [value for value in PATIENT_VALUES if value in repr(sub) or value in str(sub)]

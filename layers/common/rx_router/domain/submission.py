@@ -56,7 +56,9 @@ class Change(NamedTuple):
         return self.moved or self.tracking_added or self.raw_status_changed
 
 
-@dataclass
+# No generated repr (it would print patient data from request_payload into a traceback) and no field-wise
+# equality (an entity is itself, not its values).
+@dataclass(eq=False, repr=False)
 class Submission:
     id: str
     api_key_id: str
@@ -88,7 +90,7 @@ class Submission:
     recorded_events: list[TimelineEvent] = field(default_factory=list)  # stored with the submission itself
     new_events: list[TimelineEvent] = field(default_factory=list)  # not stored yet
     # The stored values, as the store last read or wrote them (the store's own: a save writes what differs).
-    persisted: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    persisted: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tracking_number(self) -> str | None:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from rx_router.errors import ConfigurationError
+from rx_router.validation.errors import field_names
 
 # Seconds to wait before attempts 2, 3, ... of a callback (jittered ±20%): about 21.5 hours in all.
 DEFAULT_RETRY_SCHEDULE = (30, 120, 600, 1800, 3600, 7200, 14400, 21600, 28800)
@@ -53,8 +54,7 @@ class Settings(BaseModel):
         try:
             return cls.model_validate(present)
         except ValidationError as exc:
-            names = sorted({str(error['loc'][0]) for error in exc.errors(include_input=False)})
-            raise ConfigurationError(f'environment variables missing or invalid: {", ".join(names)}') from None
+            raise ConfigurationError(f'environment variables missing or invalid: {field_names(exc)}') from None
 
 
 @cache

@@ -12,14 +12,11 @@ from rx_router.pharmacies.records import PharmacyInstance
 from rx_router.pharmacy_types import registry
 from rx_router.pharmacy_types.base import PharmacyType, TypeSettings
 from rx_router.settings import settings
+from rx_router.validation.errors import field_names
 
 # Keyed by the record object: a reloaded configuration brings new records, and a cached entry keeps its record
 # alive, so a key is never reused for another record while it is cached.
 _bound: TtlCache[int, PharmacyType] = TtlCache(lambda: settings().credentials_cache_seconds, max_entries=256)
-
-
-def _fields(exc: ValidationError) -> str:
-    return ', '.join(sorted({str(error['loc'][0]) for error in exc.errors(include_input=False) if error['loc']}))
 
 
 def validated_settings(instance: PharmacyInstance) -> TypeSettings:
@@ -27,7 +24,7 @@ def validated_settings(instance: PharmacyInstance) -> TypeSettings:
     try:
         return model.model_validate(instance.settings)
     except ValidationError as exc:
-        raise ConfigurationError(f'{instance.id} settings invalid or missing: {_fields(exc)}') from None
+        raise ConfigurationError(f'{instance.id} settings invalid or missing: {field_names(exc)}') from None
 
 
 def validated_credentials(instance: PharmacyInstance, document: object) -> TypeSettings:

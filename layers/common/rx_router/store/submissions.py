@@ -57,7 +57,7 @@ class LostRace(Exception):
     """Another writer changed the submission since it was read: read it again and decide again."""
 
 
-# The fields that change after a submission is created, as (entity attribute, model attribute).
+# The entity's fields that change after a submission is created (each a SubmissionModel attribute of the same name).
 _MUTABLE = (
     'status',
     'held_from',

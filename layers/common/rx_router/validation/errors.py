@@ -26,3 +26,9 @@ def validation_failed(exc: ValidationError) -> ValidationFailed:
         else:
             form_errors.append(_message(error))
     return ValidationFailed(field_errors, form_errors)
+
+
+def field_names(exc: ValidationError) -> str:
+    """The top-level fields a pydantic error is about, comma-separated: for configuration errors, which name what
+    to fix and never the value (it may be a secret)."""
+    return ', '.join(sorted({str(error['loc'][0]) for error in exc.errors(include_input=False) if error['loc']}))

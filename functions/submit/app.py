@@ -1,5 +1,8 @@
+from rx_router import lifecycle
 from rx_router.api.endpoint import http_endpoint
 from rx_router.auth import verify_request
+from rx_router.pharmacy_types import registry
 from rx_router.service.submit import submit_prescription
 
+lifecycle.init(pharmacy_http=True, types=tuple(registry.names()))
 lambda_handler = http_endpoint(submit_prescription, authenticate=verify_request)

@@ -67,9 +67,11 @@ _queues: dict[str, str] = {}
 
 def connect(args: argparse.Namespace) -> dict[str, Any] | None:
     """Points the layer's store at the target stack; returns the local state when local."""
+    from rx_router import aws
     from rx_router.settings import settings
 
     settings.cache_clear()  # the layer reads its settings on first use: after this
+    aws.reset()  # and builds its AWS clients from the environment this sets
     if args.stack:
         import boto3
 

@@ -18,7 +18,7 @@ CHECKED_HASH = (0b11).to_bytes(4, 'little')  # PEP 552 flags: hash-based, check_
 def test_layer_is_built_with_the_package_and_pinned_dependencies() -> None:
     if not LAYER.is_dir():
         pytest.fail('no .aws-sam/build: run `make build` (make test does) before these tests')
-    assert (LAYER / 'rx_router/routing.py').is_file()
+    assert (LAYER / 'rx_router/aws.py').is_file() and (LAYER / 'rx_router/routing/resolve.py').is_file()
     pinned = (ROOT / 'layers/common/requirements.txt').read_text().split()
     for requirement in pinned:
         name, version = requirement.split('==')

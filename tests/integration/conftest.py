@@ -15,7 +15,7 @@ from moto.dynamodb.models import DynamoDBBackend
 
 from rx_router import http_clients
 from rx_router.cache import TtlCache
-from rx_router.callbacks import jobs, url_safety
+from rx_router.callbacks import url_safety
 from rx_router.service.seed import seed
 from rx_router.store import clients
 from rx_router.store.config import load_config
@@ -76,14 +76,10 @@ def aws() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def fresh_caches() -> Iterator[None]:
-    from aws_lambda_powertools.utilities import parameters
-
-    parameters.clear_caches()
     TtlCache.clear_all()
     http_clients._clients.clear()
-    jobs.sqs_client.cache_clear()
     yield
-    parameters.clear_caches()
+    TtlCache.clear_all()
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 
 from functions.submit.app import lambda_handler as submit_handler
+from rx_router import aws
 from rx_router.api.views import submission_view
-from rx_router.callbacks import jobs, payloads
+from rx_router.callbacks import payloads
 from rx_router.clock import iso_timestamp
 from rx_router.domain.events import EventKind
 from rx_router.domain.statuses import Status
@@ -35,7 +36,7 @@ def stack() -> str:
 def unqueued(creds: Credentials, pharmacies: FakePharmacies, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """A submission whose callback SQS refused."""
     with monkeypatch.context() as patch:
-        patch.setattr(jobs, 'sqs_client', RefusingSqs)
+        patch.setattr(aws, 'sqs', RefusingSqs)
         response = submit_handler(submit_event(creds, submission()), LambdaContext())
     assert response['statusCode'] == 201
     return response_json(response)

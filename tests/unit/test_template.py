@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from rx_router.store.models import ALL_MODELS
+from rx_router.store.models import ALL_MODELS, SubmissionModel
 from tests.support import EVENTS
 from tests.template import http_routes, resources, template
 
@@ -43,14 +43,25 @@ def test_table_keys_match_the_pynamodb_model(model: Any) -> None:
     }
     declared = {(a['AttributeName'], a['AttributeType']) for a in props['AttributeDefinitions']}
     assert declared == {(a['AttributeName'], a['AttributeType']) for a in schema['attribute_definitions']}
+    # An index kept only while a stack upgrades (a condition that is false by default) is not the model's.
+    declared_indexes = [i for i in props.get('GlobalSecondaryIndexes', []) if 'Fn::If' not in i]
     indexes = {
-        i['IndexName']: {(k['AttributeName'], k['KeyType']) for k in i['KeySchema']}
-        for i in props.get('GlobalSecondaryIndexes', [])
+        i['IndexName']: ({(k['AttributeName'], k['KeyType']) for k in i['KeySchema']}, i['Projection']['ProjectionType'])
+        for i in declared_indexes
     }
     assert indexes == {
-        i['index_name']: {(k['AttributeName'], k['KeyType']) for k in i['key_schema']}
+        i['index_name']: ({(k['AttributeName'], k['KeyType']) for k in i['key_schema']}, i['projection']['ProjectionType'])
         for i in schema.get('global_secondary_indexes', [])
     }
+
+
+def test_the_previous_order_index_is_kept_only_while_upgrading() -> None:
+    parameters = template()['Parameters']
+    assert parameters['PreviousOrderIndex']['Default'] == 'Drop'
+    conditional = [i['Fn::If'] for i in table_for(SubmissionModel)['GlobalSecondaryIndexes'] if 'Fn::If' in i]
+    assert [(c[0], c[1]['IndexName'], c[2]) for c in conditional] == [
+        ('KeepAllProjectedOrderIndex', 'pharmacy-order-index', {'Ref': 'AWS::NoValue'})
+    ]
 
 
 @pytest.mark.parametrize('name', ['ApiClientsTable', 'RoutingTable', 'PharmacyConfigTable', 'SubmissionsTable', 'TimelineTable'])

@@ -1,11 +1,11 @@
 """Callback jobs: what the submit and webhook paths put on the callback queue for the sender."""
 
-from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from rx_router import aws
 from rx_router.callbacks import payloads
 from rx_router.clock import iso_timestamp
 from rx_router.domain.events import EventKind, TimelineEvent
@@ -27,13 +27,6 @@ class CallbackJob(BaseModel):
     payload: dict[str, Any]
 
 
-@cache
-def sqs_client() -> Any:
-    import botocore.session  # already loaded by pynamodb; avoids importing boto3 in the API functions
-
-    return botocore.session.get_session().create_client('sqs')
-
-
 def job_for(submission: Submission) -> CallbackJob:
     """The callback for the submission's current state: the submission's result when the router set the
     status last, the pharmacy's update otherwise. The event id is stable per (submission, status)."""
@@ -48,7 +41,7 @@ def job_for(submission: Submission) -> CallbackJob:
 
 
 def send(job: CallbackJob, queue_url: str) -> None:
-    sqs_client().send_message(QueueUrl=queue_url, MessageBody=job.model_dump_json(by_alias=True))
+    aws.sqs().send_message(QueueUrl=queue_url, MessageBody=job.model_dump_json(by_alias=True))
 
 
 def attempt_event(job: CallbackJob, *, outcome: str, attempt: int | None = None, **detail: Any) -> TimelineEvent:

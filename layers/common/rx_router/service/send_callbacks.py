@@ -11,8 +11,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from rx_router import aws
 from rx_router.callbacks import delivery, payloads, retry, url_safety
-from rx_router.callbacks.jobs import CallbackJob, attempt_event, sqs_client
+from rx_router.callbacks.jobs import CallbackJob, attempt_event
 from rx_router.observability import logger
 from rx_router.settings import settings
 from rx_router.store import timeline
@@ -51,7 +52,7 @@ def handle_record(record: SQSRecord) -> None:
         logger.info('callback delivered', extra={**log, 'http_status': attempt.http_status})
         return
     delay = 0 if final else retry.delay_after(attempt_number, config.callback_retry_schedule)
-    sqs_client().change_message_visibility(
+    aws.sqs().change_message_visibility(
         QueueUrl=config.callback_queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay
     )
     logger.warning('callback not delivered', extra={**log, 'error': attempt.error, 'retry_in_seconds': delay})

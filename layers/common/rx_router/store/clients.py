@@ -3,14 +3,13 @@
 import secrets as random
 import uuid
 from dataclasses import dataclass
-
-from pynamodb.exceptions import PutError
+from typing import Any
 
 from rx_router.cache import TtlCache
 from rx_router.clock import iso_timestamp
-from rx_router.errors import NotFound
+from rx_router.errors import Conflict, NotFound
 from rx_router.settings import settings
-from rx_router.store.conditions import condition_failed
+from rx_router.store import table
 from rx_router.store.models import ApiClientModel
 
 MAX_ACTIVE_SECRETS = 2
@@ -52,11 +51,8 @@ def find_active_client(api_key: str) -> ApiClient | None:
     cached = _cache.peek(api_key)
     if cached is not None:
         return cached
-    try:
-        item = ApiClientModel.get(api_key)
-    except ApiClientModel.DoesNotExist:
-        return None
-    if not item.active or not item.secrets:
+    item = table.get(ApiClientModel, {'api_key': api_key}, consistent=False)
+    if item is None or not item.active or not item.secrets:
         return None
     client = _to_client(item)
     _cache.put(api_key, client)
@@ -71,9 +67,8 @@ def ensure_client(name: str, *, api_key: str, api_secret: str) -> None:
     """Creates a client with given credentials unless the key exists (local demo client)."""
     try:
         _put_client(name, api_key=api_key, secret=api_secret)
-    except PutError as exc:
-        if not condition_failed(exc):
-            raise
+    except table.ConditionFailed:
+        pass
 
 
 def _put_client(name: str, *, api_key: str, secret: str) -> IssuedCredentials:
@@ -87,35 +82,44 @@ def _put_client(name: str, *, api_key: str, secret: str) -> IssuedCredentials:
         created_at=now,
         updated_at=now,
     )
-    item.save(condition=ApiClientModel.api_key.does_not_exist())
+    table.put(item, table.missing(ApiClientModel.api_key))
     return IssuedCredentials(_to_client(item), secret)
 
 
 def _get(api_key: str) -> ApiClientModel:
+    item = table.get(ApiClientModel, {'api_key': api_key})
+    if item is None:
+        raise NotFound('No API client with that key')
+    return item
+
+
+def _change(item: ApiClientModel, changes: dict[str, Any]) -> None:
+    """Sets attributes of the client as read; refused if another operator changed it meanwhile."""
     try:
-        return ApiClientModel.get(api_key, consistent_read=True)
-    except ApiClientModel.DoesNotExist as exc:
-        raise NotFound('No API client with that key') from exc
+        table.update(
+            ApiClientModel,
+            {'api_key': item.api_key},
+            set_values={**changes, 'updated_at': iso_timestamp()},
+            condition=table.equals(ApiClientModel.updated_at, item.updated_at),
+        )
+    except table.ConditionFailed:
+        raise Conflict('the API client changed while this ran; run the command again') from None
 
 
 def rotate_secret(api_key: str) -> IssuedCredentials:
     """Adds a new secret; the previous one stays valid until the next rotation retires it."""
     item = _get(api_key)
     secret = random.token_urlsafe(32)
-    item.update(
-        actions=[
-            ApiClientModel.secrets.set([secret, *_secrets(item)][:MAX_ACTIVE_SECRETS]),  # type: ignore[arg-type]
-            ApiClientModel.updated_at.set(iso_timestamp()),
-        ]
-    )
+    secrets = [secret, *_secrets(item)][:MAX_ACTIVE_SECRETS]
+    _change(item, {'secrets': secrets})
+    item.secrets = secrets  # type: ignore[assignment]
     return IssuedCredentials(_to_client(item), secret)
 
 
 def revoke(api_key: str) -> None:
-    item = _get(api_key)
-    item.update(actions=[ApiClientModel.active.set(False), ApiClientModel.updated_at.set(iso_timestamp())])
+    _change(_get(api_key), {'active': False})
     _cache.pop(api_key)
 
 
 def list_clients() -> list[ApiClientModel]:
-    return list(ApiClientModel.scan())
+    return list(table.scan(ApiClientModel))

@@ -9,14 +9,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, PutError
-
 from rx_router.cache import TtlCache
 from rx_router.clock import iso_timestamp
-from rx_router.errors import Conflict
+from rx_router.errors import Conflict, NotFound
 from rx_router.pharmacies.records import CatalogEntry, PharmacyConfig, PharmacyInstance, Product, Route
 from rx_router.settings import settings
-from rx_router.store.conditions import condition_failed
+from rx_router.store import table
 from rx_router.store.models import PharmacyConfigModel, RouteModel
 
 PHARMACY = 'pharmacy'
@@ -45,7 +43,7 @@ def load_pharmacies() -> PharmacyConfig:
     pharmacies: dict[str, PharmacyInstance] = {}
     catalog: list[CatalogEntry] = []
     products: dict[str, Product] = {}
-    for item in PharmacyConfigModel.scan(consistent_read=True):
+    for item in table.scan(PharmacyConfigModel):
         if item.pk == PHARMACY:
             instance = PharmacyInstance.model_validate(item.record)
             pharmacies[instance.id] = instance
@@ -60,8 +58,7 @@ def load_pharmacies() -> PharmacyConfig:
 
 def load_routes() -> tuple[Route, ...]:
     return tuple(
-        Route(state=r.state, pharmacy=r.pharmacy, priority=int(r.priority), is_active=r.is_active)
-        for r in RouteModel.scan(consistent_read=True)
+        Route(state=r.state, pharmacy=r.pharmacy, priority=int(r.priority), is_active=r.is_active) for r in table.scan(RouteModel)
     )
 
 
@@ -83,69 +80,63 @@ def product_item(product: Product) -> PharmacyConfigModel:
 
 def add_pharmacy(instance: PharmacyInstance) -> None:
     try:
-        pharmacy_item(instance).save(condition=PharmacyConfigModel.sk.does_not_exist())
-    except PutError as exc:
-        if condition_failed(exc):
-            raise Conflict(f'a pharmacy with id {instance.id} already exists; change it with `rxrouter pharmacies set`') from None
-        raise
+        table.put(pharmacy_item(instance), table.missing(PharmacyConfigModel.sk))
+    except table.ConditionFailed:
+        raise Conflict(f'a pharmacy with id {instance.id} already exists; change it with `rxrouter pharmacies set`') from None
 
 
 def replace_pharmacy(instance: PharmacyInstance) -> None:
-    pharmacy_item(instance).save(condition=PharmacyConfigModel.sk.exists())
+    try:
+        table.put(pharmacy_item(instance), table.exists(PharmacyConfigModel.sk))
+    except table.ConditionFailed:
+        raise NotFound(f'no pharmacy with id {instance.id}; add it with `rxrouter pharmacies add`') from None
 
 
 def put_catalog_entry(entry: CatalogEntry) -> None:
-    catalog_item(entry).save()
+    table.put(catalog_item(entry))
 
 
 def remove_catalog_entry(pharmacy: str, product: str) -> bool:
+    key = {'pk': f'{CATALOG}{pharmacy}', 'sk': product}
     try:
-        PharmacyConfigModel(pk=f'{CATALOG}{pharmacy}', sk=product).delete(condition=PharmacyConfigModel.sk.exists())
-    except DeleteError as exc:
-        if condition_failed(exc):
-            return False
-        raise
+        table.delete(PharmacyConfigModel, key, table.exists(PharmacyConfigModel.sk))
+    except table.ConditionFailed:
+        return False
     return True
 
 
 def put_product(product: Product) -> None:
-    product_item(product).save()
+    table.put(product_item(product))
+
+
+def route_item(route: Route, updated_at: str) -> RouteModel:
+    return RouteModel(
+        state=route.state, pharmacy=route.pharmacy, priority=route.priority, is_active=route.is_active, updated_at=updated_at
+    )
 
 
 def put_route(route: Route) -> None:
-    RouteModel(
-        state=route.state,
-        pharmacy=route.pharmacy,
-        priority=route.priority,
-        is_active=route.is_active,
-        updated_at=iso_timestamp(),
-    ).save()
+    table.put(route_item(route, iso_timestamp()))
 
 
 def seed_routes_if_empty(routes: Iterable[Route]) -> int:
     """Writes the default routes only into an empty routing table, so operators' changes are never overwritten."""
-    if next(iter(RouteModel.scan(limit=1)), None) is not None:
+    if next(table.scan(RouteModel, limit=1), None) is not None:
         return 0
+    now = iso_timestamp()
     written = 0
-    with RouteModel.batch_write() as batch:
-        now = iso_timestamp()
-        for route in routes:
-            batch.save(
-                RouteModel(
-                    state=route.state, pharmacy=route.pharmacy, priority=route.priority, is_active=route.is_active, updated_at=now
-                )
-            )
-            written += 1
+    for route in routes:
+        table.put(route_item(route, now))
+        written += 1
     return written
 
 
 def seed_config_if_empty(items: Iterable[PharmacyConfigModel]) -> int:
     """Writes the default pharmacies, catalogs and products only when no pharmacy is configured yet."""
-    if any(True for _ in PharmacyConfigModel.query(PHARMACY, limit=1)):
+    if next(table.query(PharmacyConfigModel, table.equals(PharmacyConfigModel.pk, PHARMACY), limit=1), None) is not None:
         return 0
     written = 0
-    with PharmacyConfigModel.batch_write() as batch:
-        for item in items:
-            batch.save(item)
-            written += 1
+    for item in items:
+        table.put(item)
+        written += 1
     return written

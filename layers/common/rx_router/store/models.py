@@ -15,7 +15,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from rx_router.settings import settings
@@ -33,11 +33,9 @@ class TableName:
 
 
 class TableOptions:
-    """Client options every table shares (pynamodb reads them from each Meta)."""
+    """What every table shares (pynamodb reads it when tests and the local stack create the tables; the
+    router's calls go through rx_router.store.table on the shared client)."""
 
-    connect_timeout_seconds = 2
-    read_timeout_seconds = 5
-    max_retry_attempts = 3
     billing_mode = 'PAY_PER_REQUEST'
 
 
@@ -103,8 +101,8 @@ class TimelineModel(Model):
 
 class PharmacyOrderIndex(GlobalSecondaryIndex['SubmissionModel']):  # type: ignore[no-untyped-call]
     class Meta:
-        index_name = 'pharmacy-order-index'
-        projection = AllProjection()
+        index_name = 'pharmacy-order-keys'
+        projection = KeysOnlyProjection()
 
     pharmacy = UnicodeAttribute(hash_key=True)
     pharmacy_order_id = UnicodeAttribute(range_key=True, attr_name='pharmacyOrderId')

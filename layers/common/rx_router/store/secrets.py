@@ -5,21 +5,33 @@
 - webhook-secrets: a JSON object keyed by an instance's `webhook_secret_key`, each value one secret or a
   list of two (rotation).
 
-Read through Powertools Parameters (cached per container for CREDENTIALS_CACHE_SECONDS); written only by
-operators (rxrouter), who never see a value printed back.
+Read on the container's Secrets Manager client and cached per container for CREDENTIALS_CACHE_SECONDS;
+written only by operators (rxrouter), who never see a value printed back.
 """
 
 import json
 from typing import Any
 
+from rx_router import aws
+from rx_router.cache import TtlCache
+from rx_router.errors import ConfigurationError
 from rx_router.settings import settings
+
+_documents: TtlCache[str, dict[str, Any]] = TtlCache(lambda: settings().credentials_cache_seconds, max_entries=8)
+
+
+def _parsed(secret_id: str) -> dict[str, Any]:
+    try:
+        document = json.loads(stored_document(secret_id))
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):  # named, never quoted: the value is a secret
+        raise ConfigurationError(f'secret {secret_id} does not hold a JSON object')
+    return document
 
 
 def _document(secret_id: str) -> dict[str, Any]:
-    from aws_lambda_powertools.utilities import parameters
-
-    document = parameters.get_secret(secret_id, transform='json', max_age=settings().credentials_cache_seconds)
-    return document if isinstance(document, dict) else {}
+    return _documents.get(secret_id, lambda: _parsed(secret_id))
 
 
 def pharmacy_credentials(key: str) -> Any:
@@ -36,23 +48,19 @@ def webhook_secrets(key: str) -> list[str]:
 
 def stored_document(secret_id: str) -> str:
     """A secret's JSON document as stored now, uncached (operators' reads, and restoring after a failed change)."""
-    import boto3
-
-    return boto3.client('secretsmanager').get_secret_value(SecretId=secret_id).get('SecretString') or '{}'
+    found: str = aws.secretsmanager().get_secret_value(SecretId=secret_id).get('SecretString') or '{}'
+    return found
 
 
 def replace_document(secret_id: str, document: str) -> None:
-    import boto3
-
-    boto3.client('secretsmanager').put_secret_value(SecretId=secret_id, SecretString=document)
+    aws.secretsmanager().put_secret_value(SecretId=secret_id, SecretString=document)
+    _documents.pop(secret_id)
 
 
 def _merge(secret_id: str, key: str, value: Any) -> None:
     """Sets one key of a secret's JSON document, keeping every other key (operators' tool, not a hot path;
     two operators writing the same secret at the same moment can lose one change)."""
-    current = json.loads(stored_document(secret_id))
-    if not isinstance(current, dict):
-        raise ValueError(f'secret {secret_id} does not hold a JSON object')
+    current = _parsed(secret_id)
     current[key] = value
     replace_document(secret_id, json.dumps(current))
 

@@ -14,26 +14,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
-from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
-
 from rx_router.domain.events import TimelineEvent
 from rx_router.domain.statuses import Status
 from rx_router.domain.submission import Package, Submission
-from rx_router.store import timeline
-from rx_router.store.conditions import condition_failed
-from rx_router.store.models import SubmissionModel, TableOptions
+from rx_router.store import table, timeline
+from rx_router.store.models import SubmissionModel
+from rx_router.store.table import ConditionFailed
 
 _ID_NAMESPACE = uuid.UUID('6f1d8a52-6c2e-4f4e-9a55-2b7d3c1e9f10')
-# Transactions (a webhook's change with its timeline event) go through a connection of their own, with the
-# models' timeouts; it opens its client on the first transaction.
-_transactions = Connection(
-    connect_timeout_seconds=TableOptions.connect_timeout_seconds,
-    read_timeout_seconds=TableOptions.read_timeout_seconds,
-    max_retry_attempts=TableOptions.max_retry_attempts,
-)
 
 
 @dataclass(frozen=True)
@@ -153,43 +141,52 @@ def _entity(item: SubmissionModel) -> Submission:
     return submission
 
 
-def _changes(submission: Submission) -> list[Action]:
-    """SET (or REMOVE, for None) every stored field whose value differs from what was read."""
-    actions: list[Action] = []
+def _changes(submission: Submission) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """What to SET and what to REMOVE (None) of the stored fields whose value differs from what was read."""
+    set_values: dict[str, Any] = {}
+    remove: list[str] = []
     for name, value in _snapshot(submission).items():
         if name in submission.persisted and submission.persisted[name] == value:
             continue
-        attribute = getattr(SubmissionModel, name)
-        actions.append(attribute.remove() if value is None else attribute.set(value))
-    return actions
+        if value is None:
+            remove.append(name)
+        else:
+            set_values[name] = value
+    return set_values, tuple(remove)
 
 
-def _saved(submission: Submission, version: int | None) -> None:
+def _next_version(submission: Submission) -> int:
+    return (submission.version or 0) + 1
+
+
+def _at_version_read(submission: Submission) -> table.Condition:
+    """The record is still at the version it was read at (records written before versions existed have none,
+    and their first write gives them one)."""
+    if submission.version is None:
+        return table.exists(SubmissionModel.id) & table.missing(SubmissionModel.version)
+    return table.equals(SubmissionModel.version, submission.version)
+
+
+def _saved(submission: Submission, version: int) -> None:
     submission.version = version
     submission.recorded_events.extend(submission.new_events)
     submission.new_events.clear()
     submission.persisted = _snapshot(submission)
 
 
-def _as_read(submission: Submission) -> SubmissionModel:
-    """The item's key and the version it was read at: what a conditional update names (records written before
-    versions existed have none, and their first update gives them one)."""
-    item = SubmissionModel(id=submission.id)
-    if submission.version is not None:
-        item.version = submission.version
-    return item
-
-
 def reserve(submission: Submission) -> Existing | None:
     """Writes the new record (with its first events) if its key is free; otherwise returns the record that
-    holds the key."""
+    holds the key (DynamoDB returns it with the refusal)."""
     item = _item(submission)
+    item.version = 1
     try:
-        item.save(condition=SubmissionModel.id.does_not_exist())
-    except PutError as exc:
-        existing = _winner(exc, submission.id)
+        table.put(item, table.missing(SubmissionModel.id), stored_on_failure=True)
+    except ConditionFailed as refused:
+        existing = _entity(SubmissionModel.from_raw_data(refused.stored)) if refused.stored else get(submission.id)
+        if existing is None:  # the refusal came without the item, and it is gone since: never happens in practice
+            raise
         return Existing(existing, same_body=existing.body_hash == submission.body_hash)
-    _saved(submission, item.version)
+    _saved(submission, 1)
     return None
 
 
@@ -200,32 +197,32 @@ def record_outcome(submission: Submission) -> None:
     The whole item is put again (a conditional PutItem costs what an update of it would, and answers nothing
     back to parse)."""
     item = _item(submission)
-    if submission.version is not None:
-        item.version = submission.version
+    version = item.version = _next_version(submission)
     try:
-        item.save(condition=SubmissionModel.status == Status.PENDING.value)
-    except PutError as exc:
-        if condition_failed(exc):
-            raise LostRace(submission.id) from None
-        raise
-    _saved(submission, item.version)
+        table.put(item, table.equals(SubmissionModel.status, Status.PENDING.value) & _at_version_read(submission))
+    except ConditionFailed:
+        raise LostRace(submission.id) from None
+    _saved(submission, version)
 
 
 def save(submission: Submission) -> None:
     """Saves a change after the submit phase together with its timeline events, in one transaction, if the
     record is still at the version read. Raises LostRace otherwise."""
-    item = _as_read(submission)
+    set_values, remove = _changes(submission)
+    version = _next_version(submission)
+    set_values['version'] = version
+    change = table.update_request(
+        SubmissionModel,
+        {'id': submission.id},
+        set_values=set_values,
+        remove=remove,
+        condition=_at_version_read(submission),
+    )
     try:
-        with TransactWrite(connection=_transactions) as transaction:
-            transaction.update(item, actions=_changes(submission), condition=SubmissionModel.id.exists())
-            for event in submission.new_events:
-                transaction.save(timeline.item(submission.id, event))
-    except TransactWriteError as exc:
-        reasons = exc.cancellation_reasons or []
-        if any(reason is not None and reason.code == 'ConditionalCheckFailed' for reason in reasons):
-            raise LostRace(submission.id) from None
-        raise
-    _saved(submission, item.version)
+        table.transact(updates=[change], puts=[timeline.put_request(submission.id, e) for e in submission.new_events])
+    except ConditionFailed:
+        raise LostRace(submission.id) from None
+    _saved(submission, version)
 
 
 def get(submission_id: str) -> Submission | None:
@@ -234,10 +231,7 @@ def get(submission_id: str) -> Submission | None:
 
 
 def get_item(submission_id: str) -> SubmissionModel | None:
-    try:
-        return SubmissionModel.get(submission_id, consistent_read=True)
-    except SubmissionModel.DoesNotExist:
-        return None
+    return table.get(SubmissionModel, {'id': submission_id})
 
 
 def find_existing(key: DedupKey, body_hash: str) -> Existing | None:
@@ -245,22 +239,14 @@ def find_existing(key: DedupKey, body_hash: str) -> Existing | None:
     return Existing(existing, same_body=existing.body_hash == body_hash) if existing else None
 
 
-def _winner(exc: PutError, submission_id: str) -> Submission:
-    """The record as the write that won left it, when `exc` says our conditional write lost."""
-    if not condition_failed(exc):
-        raise exc
-    current = get(submission_id)
-    if current is None:
-        raise exc
-    return current
-
-
 def find_by_pharmacy_order(pharmacies: list[str], pharmacy_order_id: str) -> Submission | None:
-    """The submission a pharmacy's order id belongs to, as the index has it (all attributes projected).
-
-    The index is eventually consistent; saves are conditional on the version read, so a stale copy costs a
-    re-read when the write is refused instead of a read on every webhook here."""
+    """The submission a pharmacy's order id belongs to. The index holds keys only: the record itself is read
+    consistently, so a webhook always decides on the record as stored."""
+    index = SubmissionModel.pharmacy_order_index.Meta.index_name
     for pharmacy in pharmacies:
-        for item in SubmissionModel.pharmacy_order_index.query(pharmacy, SubmissionModel.pharmacy_order_id == pharmacy_order_id):
-            return _entity(item)
+        key = table.equals(SubmissionModel.pharmacy, pharmacy) & table.equals(
+            SubmissionModel.pharmacy_order_id, pharmacy_order_id
+        )
+        for found in table.query(SubmissionModel, key, index=index, limit=1):
+            return get(found[SubmissionModel.id.attr_name]['S'])
     return None

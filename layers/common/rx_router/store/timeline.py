@@ -4,11 +4,9 @@ after it. Events carry no patient data (ids, statuses, tracking, reasons)."""
 import uuid
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
 from rx_router.domain.events import EventKind, TimelineEvent
 from rx_router.domain.submission import Submission
-from rx_router.store.conditions import condition_failed
+from rx_router.store import table
 from rx_router.store.models import LegacyHistoryEntry, TimelineModel
 
 
@@ -40,21 +38,25 @@ def item(submission_id: str, event: TimelineEvent) -> TimelineModel:
     return TimelineModel(submission_id=submission_id, key=key, event=event.to_record())
 
 
+def put_request(submission_id: str, event: TimelineEvent) -> dict[str, Any]:
+    """The event's PutItem, for a transaction with the change it records."""
+    return table.put_request(item(submission_id, event))
+
+
 def record(submission_id: str, event: TimelineEvent) -> bool:
     """Stores an event that changes nothing on the submission. An event already recorded under the same key
     is not written again (a repeated identical webhook adds nothing); returns whether it was new."""
     try:
-        item(submission_id, event).save(condition=TimelineModel.key.does_not_exist())
-    except PutError as exc:
-        if condition_failed(exc):
-            return False
-        raise
+        table.put(item(submission_id, event), table.missing(TimelineModel.key))
+    except table.ConditionFailed:
+        return False
     return True
 
 
 def events_of(submission: Submission) -> list[TimelineEvent]:
     """Every event of a submission, oldest first: those stored with it and the timeline table's."""
-    later = [TimelineEvent.from_record(found.event) for found in TimelineModel.query(submission.id, consistent_read=True)]
+    stored = table.query(TimelineModel, table.equals(TimelineModel.submission_id, submission.id), consistent=True)
+    later = [TimelineEvent.from_record(TimelineModel.from_raw_data(raw).event) for raw in stored]
     return sorted([*submission.recorded_events, *later], key=_order)
 
 

@@ -57,6 +57,7 @@ test: install lint typecheck validate build
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench.py
+	$(PY) bench/cost.py
 	$(PY) bench/local_latency.py
 
 run: $(VENV)/.installed

@@ -1,5 +1,5 @@
 from rx_router import lifecycle
 from rx_router.service.webhook import webhook_handler
 
-lifecycle.init()
+lifecycle.init('dynamodb', 'sqs', 'secretsmanager')
 lambda_handler = webhook_handler('boothwyn_b2b')

@@ -4,7 +4,7 @@ from rx_router import lifecycle
 from rx_router.observability import logger
 from rx_router.service.send_callbacks import send_batch
 
-lifecycle.init(callback_http=True)
+lifecycle.init('dynamodb', 'sqs', callback_http=True)
 
 
 @logger.inject_lambda_context(clear_state=True)

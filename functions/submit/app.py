@@ -4,5 +4,5 @@ from rx_router.auth import verify_request
 from rx_router.pharmacy_types import registry
 from rx_router.service.submit import submit_prescription
 
-lifecycle.init(pharmacy_http=True, types=tuple(registry.names()))
+lifecycle.init('dynamodb', 'sqs', 'secretsmanager', pharmacy_http=True, types=tuple(registry.names()))
 lambda_handler = http_endpoint(submit_prescription, authenticate=verify_request)

@@ -14,11 +14,12 @@ from rx_router.pharmacy_types import registry
 def test_init_builds_the_clients_with_the_network_off() -> None:
     aws.reset()
     http_clients._clients.clear()
-    lifecycle.init(pharmacy_http=True, callback_http=True, types=tuple(registry.names()))  # sockets are disabled here
-    clients = aws.connect()
-    assert aws.connect() is clients  # built once
+    services = ('dynamodb', 'sqs', 'secretsmanager')
+    lifecycle.init(*services, pharmacy_http=True, callback_http=True, types=tuple(registry.names()))  # sockets off here
+    built = [aws.client(service) for service in services]
+    assert [aws.client(service) for service in services] == built  # built once, at init
     assert set(http_clients._clients) == {'pharmacy', 'callbacks'}
-    for client in clients:
+    for client in built:
         assert client.meta.config.user_agent == aws.USER_AGENT  # fixed: botocore does not rebuild it per call
 
 

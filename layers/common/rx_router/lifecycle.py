@@ -34,12 +34,14 @@ def _registered() -> list[object]:
     return [hook for hook, *_ in get_after_restore()]  # (hook, args, kwargs)
 
 
-def init(*, pharmacy_http: bool = False, callback_http: bool = False, types: tuple[str, ...] = ()) -> None:
-    """Builds what the function's requests use (always the AWS clients); called at import by its app.py."""
+def init(*services: str, pharmacy_http: bool = False, callback_http: bool = False, types: tuple[str, ...] = ()) -> None:
+    """Builds the AWS clients (by service name) and the rest of what the function's requests use; called at
+    import by its app.py."""
     from rx_router import aws
 
     _register_restore_hook()
-    aws.connect()
+    for service in services:
+        aws.client(service)
     if pharmacy_http or callback_http:
         from rx_router import http_clients
 

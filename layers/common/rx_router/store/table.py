@@ -102,7 +102,7 @@ def update_request(
 ) -> dict[str, Any]:
     setting = [(_attribute(model, name), value) for name, value in set_values.items()]
     removing = [_attribute(model, name) for name in remove]
-    names = {f'#{a.attr_name}': a.attr_name for a in (*(a for a, _ in setting), *removing)}
+    names = {f'#{a.attr_name}': a.attr_name for a in [*(a for a, _ in setting), *removing]}
     values = {f':set_{a.attr_name}': typed(a, v) for a, v in setting}
     clauses = []
     if setting:

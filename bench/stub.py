@@ -122,6 +122,9 @@ class Store:
             self.puts.append(request)
             self._put(request['TableName'], request['Item'])
             return {}
+        if operation == 'UpdateItem':
+            self._update(request)
+            return {}
         if operation == 'TransactWriteItems':
             for entry in request['TransactItems']:
                 if 'Put' in entry:
@@ -129,7 +132,18 @@ class Store:
             return {}
         if operation in ('Query', 'Scan'):
             return self._read(operation, request)
-        return {}  # UpdateItem, DeleteItem: success, nothing changed (bench/prepare.py needs neither)
+        return {}  # DeleteItem: success, nothing changed (bench/prepare.py needs none)
+
+    def _update(self, request: dict[str, Any]) -> None:
+        """SET and REMOVE of whole attributes, as rx_router.store.table writes them (`#name = :value`)."""
+        table, names, values = request['TableName'], request['ExpressionAttributeNames'], request['ExpressionAttributeValues']
+        item = dict(self.tables.get(table, {}).get(self._key(table, request['Key']), request['Key']))
+        setting, _, removing = request['UpdateExpression'].removeprefix('SET ').partition('REMOVE ')
+        for name, value in _EQUALITY.findall(setting):
+            item[names[name]] = values[value]
+        for name in removing.replace(',', ' ').split():
+            item.pop(names[name], None)
+        self._put(table, item)
 
     def _read(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         table = request['TableName']

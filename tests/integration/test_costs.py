@@ -47,9 +47,9 @@ def test_submit_to_delivered_costs(creds: Credentials, pharmacies: FakePharmacie
         assert boothwyn_hook(event, LambdaContext())['statusCode'] == 200
         deliver_queued()
     writes = calls['dynamodb:PutItem'] + calls['dynamodb:UpdateItem'] + calls['dynamodb:TransactWriteItems']
-    # submit: reserve + outcome (two conditional Puts of the item, its events stored in it); each webhook: one
+    # submit: reserve (a conditional Put) + outcome (a conditional Update of what changed, events in the item); each webhook: one
     # transaction (the submission's update and its timeline event); each callback attempt: one timeline item (Put)
-    assert (calls['dynamodb:PutItem'], calls['dynamodb:UpdateItem'], calls['dynamodb:TransactWriteItems']) == (2 + 3, 0, 2)
+    assert (calls['dynamodb:PutItem'], calls['dynamodb:UpdateItem'], calls['dynamodb:TransactWriteItems']) == (1 + 3, 1, 2)
     assert writes == 7
     assert calls['sqs:SendMessage'] == 3  # one callback job per transition: submitted, shipped, delivered
     # the configuration is read once per container and cache period: one scan of each table

@@ -194,12 +194,14 @@ def record_outcome(submission: Submission) -> None:
     """Saves the submit phase's end (the pharmacy's answer) with its events, if the record is still pending
     at the version read. Raises LostRace otherwise (another invocation settled it).
 
-    The whole item is put again (a conditional PutItem costs what an update of it would, and answers nothing
-    back to parse)."""
-    item = _item(submission)
-    version = item.version = _next_version(submission)
+    An update of what changed: the prescription itself is not serialised and sent again (the write bills the
+    whole item either way)."""
+    set_values, remove = _changes(submission)
+    version = set_values['version'] = _next_version(submission)
+    set_values['events'] = [e.to_record() for e in (*submission.recorded_events, *submission.new_events)]
+    condition = table.equals(SubmissionModel.status, Status.PENDING.value) & _at_version_read(submission)
     try:
-        table.put(item, table.equals(SubmissionModel.status, Status.PENDING.value) & _at_version_read(submission))
+        table.update(SubmissionModel, {'id': submission.id}, set_values=set_values, remove=remove, condition=condition)
     except ConditionFailed:
         raise LostRace(submission.id) from None
     _saved(submission, version)

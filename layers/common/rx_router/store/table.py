@@ -119,10 +119,11 @@ def update_request(
     return _with_condition(request, condition)
 
 
-def update(model: type[Model], key: Values, *, set_values: Values, condition: Condition) -> None:
-    """Sets attributes of an existing item, if `condition` holds (raises ConditionFailed otherwise)."""
+def update(model: type[Model], key: Values, *, set_values: Values, remove: tuple[str, ...] = (), condition: Condition) -> None:
+    """Sets (and removes) attributes of an existing item, if `condition` holds (raises ConditionFailed otherwise)."""
+    request = update_request(model, key, set_values=set_values, remove=remove, condition=condition)
     try:
-        aws.dynamodb().update_item(**update_request(model, key, set_values=set_values, condition=condition))
+        aws.dynamodb().update_item(**request)
     except ClientError as exc:
         if _condition_failed(exc):
             raise ConditionFailed() from None

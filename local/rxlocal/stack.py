@@ -128,7 +128,22 @@ class LocalStack:
         for resource in template.resources('Custom::ConfigSeed').values():
             properties = {k: template.resolve(v, refs) for k, v in resource['Properties'].items() if k != 'ServiceToken'}
             seed(properties)
+        self._seed_local_instances()
         clients.ensure_client('local demo client', api_key=DEMO_API_KEY, api_secret=DEMO_API_SECRET)
+
+    @staticmethod
+    def _seed_local_instances() -> None:
+        """Each sandbox type's local instances and catalog entries (Sandbox.local_seed), if not configured yet."""
+        from rx_router.store import config
+
+        current = config.load_config()
+        for kind in sandboxes.TYPES.values():
+            instances, entries = kind.local_seed()
+            for instance in instances:
+                if instance.id not in current.pharmacies:
+                    config.add_pharmacy(instance)
+            for entry in entries:
+                config.put_catalog_entry(entry)
 
     def _start_sandboxes(self) -> None:
         """One sandbox per pharmacy record, of the record's type; the record's URLs point at it, and its local

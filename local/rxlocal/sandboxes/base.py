@@ -82,6 +82,13 @@ class Sandbox(ABC):
     def local_credentials(cls, pharmacy: str) -> dict[str, str]:
         """Credentials for a local instance (valid nowhere else)."""
 
+    @classmethod
+    def local_seed(cls) -> tuple[list[Any], list[Any]]:
+        """Pharmacy instances (rx_router.pharmacies.records.PharmacyInstance) and their catalog entries that the
+        local stack adds for this type beyond the deployment's seed, so a newcomer can route to the type. URLs
+        in their settings are replaced by the sandbox's (url_settings)."""
+        return [], []
+
     @abstractmethod
     def api(self, method: str, path: str, query: str, headers: dict[str, str], body: Any, test: bool) -> tuple[int, Any]:
         """The pharmacy's own API."""

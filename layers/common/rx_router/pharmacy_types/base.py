@@ -80,6 +80,9 @@ class PharmacyType(ABC):
     credentials_model: ClassVar[type[TypeSettings]]
     webhook: ClassVar[WebhookSpec | None] = None
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # The router statuses from which the type's `cancel` may be asked (e.g. RxVortex until shipped, DispensePro
+    # void before filled); from any other status a client's cancel is refused with 409 before the pharmacy is called.
+    cancellable_from: ClassVar[frozenset[Status]] = frozenset()
     # The native drug id sent when the catalog maps no product to the medication; None: such an order is refused.
     unmatched_native_id: ClassVar[str | None] = None
 
@@ -103,15 +106,18 @@ class PharmacyType(ABC):
 
     # Optional capabilities: a type that declares one in `capabilities` implements its method.
     def cancel(self, pharmacy_order_id: str, *, test: bool) -> PharmacyReport:
-        """Asks the pharmacy to cancel the order; its answer as a report. Raises PharmacyFailed."""
+        """Asks the pharmacy to cancel (or void) the order; its answer as a report whose status is where the order
+        now is (cancelled / voided; another status when the pharmacy says it is too late). Raises PharmacyFailed."""
         raise NotImplementedError(f'{self.name} declares no {Capability.CANCEL.value} capability')
 
     def refill(self, pharmacy_order_id: str, *, test: bool) -> PharmacyAccepted:
-        """Asks the pharmacy to fill the order's prescription again. Raises PharmacyFailed."""
+        """Asks the pharmacy to fill the order's prescription again (the router has checked the refills left);
+        the new fill's own pharmacy order id. Raises PharmacyFailed."""
         raise NotImplementedError(f'{self.name} declares no {Capability.REFILL.value} capability')
 
     def status(self, pharmacy_order_id: str, *, test: bool) -> PharmacyReport:
-        """The pharmacy's own view of the order. Raises PharmacyFailed."""
+        """The pharmacy's own view of the order (status, raw status, tracking), applied by reconciliation through
+        the same forward-only rules as a webhook. Raises PharmacyFailed."""
         raise NotImplementedError(f'{self.name} declares no {Capability.STATUS.value} capability')
 
     @classmethod

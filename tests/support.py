@@ -66,6 +66,19 @@ def get_event(creds: Credentials, submission_id: str) -> dict[str, Any]:
     return event
 
 
+def action_event(creds: Credentials, action: str, submission_id: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A signed POST /rx/prescriptions/{id}/<action> (cancel, refill)."""
+    raw = json.dumps(body, separators=(',', ':')) if body is not None else ''
+    event = load_event(f'{action}_prescription')
+    event['rawPath'] = f'/rx/prescriptions/{submission_id}/{action}'
+    event['requestContext']['http']['path'] = event['rawPath']
+    event['pathParameters'] = {'id': submission_id}
+    event['headers'] = signed_headers(creds, raw)
+    if raw:
+        event['body'] = raw
+    return event
+
+
 @dataclass
 class LambdaContext:
     function_name: str = 'test-function'

@@ -79,6 +79,7 @@ def test_routes_are_the_spec_routes() -> None:
         'POST /rx/prescriptions/submit': 'SubmitFunction',
         'GET /rx/prescriptions/{id}': 'GetSubmissionFunction',
         'GET /rx/prescriptions/{id}/timeline': 'GetTimelineFunction',
+        'POST /rx/prescriptions/{id}/cancel': 'CancelPrescriptionFunction',
         'GET /rx/health': 'HealthFunction',
         'POST /rx/webhooks/boothwyn': 'BoothwynB2BWebhookFunction',
         'POST /rx/webhooks/strive': 'RxVortexWebhookFunction',

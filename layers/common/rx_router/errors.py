@@ -75,3 +75,9 @@ class ConfigurationError(RouterError):
     def __init__(self, detail: str) -> None:
         super().__init__()
         self.detail = detail
+
+
+class BadGateway(RouterError):
+    """The pharmacy did not do what was asked (it refused, failed or did not answer)."""
+
+    status = 502

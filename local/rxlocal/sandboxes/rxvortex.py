@@ -2,6 +2,7 @@
 the separate sandbox environment is this server under /sandbox; 422 `{"message", "errors"}` rejections; 409 on a
 repeated sender_order_id; status webhooks `{tracking_id, rxstatus, trackingnumber?, shippingcarrier?}`."""
 
+import re
 import secrets
 import uuid
 from typing import Annotated, Any, Literal
@@ -92,6 +93,9 @@ class RxVortexSandbox(Sandbox):
             return self.token(body)
         if method == 'POST' and path == '/api/v1/orders':
             return self.order(headers, body, test)
+        one = re.fullmatch(r'/api/v1/orders/([^/]+)', path)
+        if one and method in ('GET', 'DELETE'):
+            return self.existing(method, headers, one.group(1))
         return 404, {'message': 'Not Found'}
 
     def token(self, body: Any) -> tuple[int, Any]:
@@ -140,9 +144,48 @@ class RxVortexSandbox(Sandbox):
             'status': 'Created',
         }
 
+    def existing(self, method: str, headers: dict[str, str], order_id: str) -> tuple[int, Any]:
+        """GET: the order's status fields; DELETE: cancels it until it ships (409 after)."""
+        if headers.get('authorization', '').removeprefix('Bearer ') not in self.tokens:
+            return 401, {'message': 'Unauthenticated.'}
+        with self.lock:
+            order = self.orders.get(order_id) or next((o for o in self.orders.values() if o.sender_id == order_id), None)
+            if order is None:
+                return 404, {'message': 'Order not found.'}
+            if method == 'DELETE':
+                if order.status in ('shipped', 'delivered', 'cancelled'):
+                    return 409, {'message': f'Order cannot be cancelled: it is {order.status}.'}
+                order.status = 'cancelled'
+                return 200, {'success': True, 'message': 'Order cancelled'}
+        return 200, _status_fields(order)
+
     def status_webhook(self, order: SandboxOrder, options: dict[str, Any]) -> dict[str, Any]:
         payload: dict[str, Any] = {'tracking_id': order.order_id, 'rxstatus': options.get('rxstatus') or order.status}
         if order.tracking_number:
             payload['trackingnumber'] = order.tracking_number
             payload['shippingcarrier'] = options.get('carrier') or 'UPS'
         return payload
+
+
+_FIELDS = {  # the sandbox's status -> (rxstatus, orderstatus, shipping_status)
+    'received': ('Created', 'Created', 'Pending'),
+    'processing': ('Compound', 'Processing', 'Pending'),
+    'shipped': ('Fulfillment Complete', 'Shipping', 'In Transit'),
+    'delivered': ('Fulfillment Complete', 'Completed Orders', 'Delivered'),
+    'cancelled': ('Cancelled', 'Cancelled', 'Cancelled'),
+}
+
+
+def _status_fields(order: SandboxOrder) -> dict[str, Any]:
+    rxstatus, orderstatus, shipping = _FIELDS[order.status]
+    body: dict[str, Any] = {
+        'order_tracking_id': order.order_id,
+        'sender_order_id': order.sender_id,
+        'rxstatus': rxstatus,
+        'orderstatus': orderstatus,
+        'shipping_status': shipping,
+        'cancellable': order.status in ('received', 'processing'),
+    }
+    if order.tracking_number:
+        body.update(trackingnumber=order.tracking_number, shippingcarrier='UPS')
+    return body

@@ -14,6 +14,8 @@ class EventKind(StrEnum):
     ANSWERED = 'pharmacy_answered'  # the pharmacy's answer to the order (or the router's verdict when it has none)
     WEBHOOK_ACCEPTED = 'webhook_accepted'
     WEBHOOK_REFUSED = 'webhook_refused'
+    PHARMACY_REPORTED = 'pharmacy_reported'  # the pharmacy's answer to a status query or a cancel
+    CLIENT_REQUEST = 'client_request'  # an API client asked for something after the submit (cancel, refill)
     CALLBACK = 'callback'  # one callback attempt (or a failure to queue one)
     OPERATOR = 'operator_action'
 

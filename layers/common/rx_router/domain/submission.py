@@ -137,7 +137,16 @@ class Submission:
 
     # --- the pharmacy's reports ---------------------------------------------------------------------------
 
-    def report(self, report: PharmacyReport, *, at: str, source: str, actor: str, key: str) -> Change:
+    def report(
+        self,
+        report: PharmacyReport,
+        *,
+        at: str,
+        source: str,
+        actor: str,
+        key: str,
+        kind: EventKind = EventKind.WEBHOOK_ACCEPTED,
+    ) -> Change:
         """Applies a pharmacy's update forward-only, adds tracking it has not seen, keeps the raw status of
         the report that stands (a late report's does not replace it). An unknown raw status changes nothing.
 
@@ -163,7 +172,7 @@ class Submission:
         self.record(
             TimelineEvent(
                 at,
-                EventKind.WEBHOOK_ACCEPTED,
+                kind,
                 source,
                 actor=actor,
                 from_status=before if history else None,

@@ -20,10 +20,15 @@ def _json_or_none(response: 'httpx.Response') -> Any:
 
 def post_json(client: 'httpx.Client', label: str, url: str, body: Any, headers: dict[str, str]) -> Any:
     """POSTs JSON; returns the parsed body of a 2xx answer, raises PharmacyFailed otherwise."""
+    return request_json(client, label, 'POST', url, headers, body=body)
+
+
+def request_json(client: 'httpx.Client', label: str, method: str, url: str, headers: dict[str, str], *, body: Any = None) -> Any:
+    """A request (JSON body when given); the parsed body of a 2xx answer, PharmacyFailed otherwise."""
     import httpx
 
     try:
-        response = client.post(url, json=body, headers=headers)
+        response = client.request(method, url, json=body, headers=headers)
     except httpx.TimeoutException:
         raise PharmacyFailed(
             f'{label} API timeout: the pharmacy may have received the order; check with the pharmacy before resubmitting'

@@ -4,9 +4,11 @@ Auth: POST /api/v1/generate-access-token with JSON {client_id, client_secret} ->
 shortly before `expires_in`). Orders: POST /api/v1/orders; test mode uses the instance's sandbox URL for the
 token and the order. Drugs are the catalog's `preset_catalog_id`s. Webhooks: POST /rx/webhooks/strive,
 `{tracking_id, trackingnumber?, rxstatus?, shippingcarrier?}`, shared secret in `x-webhook-secret`.
+Status: GET /api/v1/orders/{id}; cancel: DELETE /api/v1/orders/{id}, until shipped (409 after).
 """
 
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from urllib.parse import quote
 
 from pydantic import Field
 
@@ -15,6 +17,7 @@ from rx_router.clock import iso_timestamp
 from rx_router.domain.statuses import Status
 from rx_router.domain.submission import PharmacyReport
 from rx_router.pharmacy_types.base import (
+    Capability,
     CatalogMatch,
     PharmacyType,
     TypeSettings,
@@ -22,7 +25,7 @@ from rx_router.pharmacy_types.base import (
     WebhookSpec,
     parse_body,
 )
-from rx_router.pharmacy_types.http import post_json
+from rx_router.pharmacy_types.http import post_json, request_json
 from rx_router.pharmacy_types.outcomes import PharmacyAccepted, PharmacyFailed
 from rx_router.validation.us import phone_digits
 
@@ -69,6 +72,25 @@ WEBHOOK = WebhookSpec(
     refuses_unknown_status=True,  # the spec's list is the whole webhook vocabulary
 )
 
+# GET /api/v1/orders/{id}: the three status fields move together; the most advanced one that says something wins.
+_QUERIED: tuple[tuple[str, dict[str, Status]], ...] = (
+    ('shipping_status', {'delivered': Status.DELIVERED, 'in transit': Status.SHIPPED, 'cancelled': Status.CANCELLED}),
+    (
+        'orderstatus',
+        {'shipping': Status.SHIPPED, 'completed orders': Status.DELIVERED, 'processing': Status.PROCESSING},
+    ),
+    (
+        'rxstatus',
+        {
+            'cancelled': Status.CANCELLED,
+            'fill': Status.PROCESSING,
+            'pv1 complete': Status.PROCESSING,
+            'compound': Status.PROCESSING,
+            'fulfillment complete': Status.PROCESSING,
+        },
+    ),
+)
+
 # (base URL, client id) -> bearer token, each kept until shortly before it expires.
 _tokens: TtlCache[tuple[str, str], str] = TtlCache(lambda: DEFAULT_TOKEN_LIFETIME_SECONDS)
 
@@ -97,6 +119,8 @@ class RxVortex(PharmacyType):
     settings_model = RxVortexSettings
     credentials_model = RxVortexCredentials
     webhook = WEBHOOK
+    capabilities = frozenset({Capability.CANCEL, Capability.STATUS})
+    cancellable_from = frozenset({Status.SUBMITTED, Status.PROCESSING})  # DELETE answers 409 once shipped
 
     def translate(self, submission_id: str, rx: 'PrescriptionSubmission', drug: CatalogMatch) -> dict[str, Any]:
         patient, ship = rx.patient, rx.ship_to
@@ -214,6 +238,34 @@ class RxVortex(PharmacyType):
     def _post_order(self, base_url: str, native: dict[str, Any], token: str) -> Any:
         return post_json(self.http, self.label, base_url + ORDERS_PATH, native, {'authorization': f'Bearer {token}'})
 
+    def _authorised(self, method: str, pharmacy_order_id: str, *, test: bool) -> Any:
+        """A call on one order with the bearer token (renewed once if it was refused)."""
+        base_url = self._base_url(test)
+        url = f'{base_url}{ORDERS_PATH}/{quote(pharmacy_order_id, safe="")}'
+        for refresh in (False, True):
+            headers = {'authorization': f'Bearer {self._token(base_url, refresh=refresh)}'}
+            try:
+                return request_json(self.http, self.label, method, url, headers)
+            except PharmacyFailed as failure:
+                if failure.http_status != 401 or refresh:
+                    raise
+        raise AssertionError('unreachable')
+
+    def status(self, pharmacy_order_id: str, *, test: bool) -> PharmacyReport:
+        body = self._authorised('GET', pharmacy_order_id, test=test)
+        if not isinstance(body, dict):
+            raise PharmacyFailed(f'{self.label} answered the status query without an order', raw=body)
+        return _queried_report(pharmacy_order_id, body)
+
+    def cancel(self, pharmacy_order_id: str, *, test: bool) -> PharmacyReport:
+        try:
+            self._authorised('DELETE', pharmacy_order_id, test=test)
+        except PharmacyFailed as failure:
+            if failure.http_status != 409:
+                raise
+            return self.status(pharmacy_order_id, test=test)  # too late: where the order is now
+        return PharmacyReport(order_id=pharmacy_order_id, raw_status='Cancelled', status=Status.CANCELLED)
+
     @classmethod
     def parse_webhook(cls, body: Any) -> PharmacyReport:
         parsed = parse_body(StatusUpdate, body)
@@ -229,6 +281,26 @@ class RxVortex(PharmacyType):
     def webhook_order_id(cls, body: Any) -> str | None:
         value = body.get('tracking_id') if isinstance(body, dict) else None
         return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _queried_report(order_id: str, body: dict[str, Any]) -> PharmacyReport:
+    status, raw = None, None
+    for field, vocabulary in _QUERIED:
+        value = body.get(field)
+        if isinstance(value, str) and value.strip():
+            raw = raw or value.strip()
+            status = vocabulary.get(value.strip().lower())
+            if status is not None:
+                raw = value.strip()
+                break
+    tracking, carrier = body.get('trackingnumber'), body.get('shippingcarrier')
+    return PharmacyReport(
+        order_id=order_id,
+        raw_status=raw,
+        status=status,
+        tracking_number=tracking if isinstance(tracking, str) and tracking else None,
+        carrier=carrier if isinstance(carrier, str) and carrier else None,
+    )
 
 
 PHARMACY_TYPE = RxVortex

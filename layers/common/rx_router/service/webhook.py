@@ -69,10 +69,12 @@ def record_refusal(pharmacies: list[str], order_id: str | None, event: TimelineE
         timeline.record(submission.id, event)
 
 
-def apply_report(submission: Submission, report: PharmacyReport, *, source: str, key: str) -> tuple[Submission, Change]:
+def apply_report(
+    submission: Submission, report: PharmacyReport, *, source: str, key: str, kind: EventKind = EventKind.WEBHOOK_ACCEPTED
+) -> tuple[Submission, Change]:
     """Applies the report to the submission as stored, re-reading it when a concurrent write got there first."""
     for _ in range(_SAVE_ATTEMPTS):
-        change = submission.report(report, at=iso_timestamp(), source=source, actor=submission.pharmacy, key=key)
+        change = submission.report(report, at=iso_timestamp(), source=source, actor=submission.pharmacy, key=key, kind=kind)
         if not change.changed:
             timeline.record(submission.id, submission.new_events.pop())
             return submission, change

@@ -8,7 +8,7 @@ reads the stack's outputs through the boto3 default credential chain (--region o
   catalog       what a pharmacy can fill: list, set, remove
   products      a product's Default Pharmacy: list, set-default, clear-default
   routes        state routes: list, set; explain shows which pharmacy a prescription would go to, and why
-  submissions   show (no patient data unless --payloads), timeline
+  submissions   show (no patient data unless --payloads), timeline, sync (ask the pharmacy)
   callbacks     redrive the dead-letter queue, resend a submission's callback
   sandbox       make a local sandbox pharmacy act on an order
 
@@ -598,6 +598,34 @@ def submissions_timeline(args: argparse.Namespace, local: Any) -> None:
     emit(timeline_view(submission, events_of(submission)))
 
 
+def submissions_sync(args: argparse.Namespace, local: Any) -> None:
+    """Asks the pharmacy where the order is and applies the answer forward-only (source `poll`)."""
+    from rx_router.errors import Conflict
+    from rx_router.pharmacy_types.outcomes import PharmacyFailed
+    from rx_router.service.reconcile import sync
+
+    submission = existing_submission(args.submission_id)
+    record_operator_action(submission.id, operator(local), 'submissions sync')
+    try:
+        synced = sync(submission)
+    except Conflict as exc:
+        raise CliError(exc.message) from None
+    except PharmacyFailed as exc:
+        raise CliError(f'the pharmacy did not answer the status query: {exc.message}') from None
+    emit(
+        {
+            'submissionId': synced.submission.id,
+            'pharmacyStatus': synced.report.raw_status,
+            'reportedStatus': synced.report.status.value if synced.report.status else None,
+            'from': synced.from_status.value,
+            'status': synced.submission.status.value,
+            'moved': synced.moved,
+            'trackingAdded': synced.tracking_added,
+            'trackingNumber': synced.submission.tracking_number,
+        }
+    )
+
+
 def sandbox_action(args: argparse.Namespace, local: Any) -> None:
     if local is None:
         raise CliError('sandbox commands work against the local stack only')
@@ -808,6 +836,11 @@ def parser() -> argparse.ArgumentParser:
     timeline = submissions.add_parser('timeline', help='everything that happened to a submission (no patient data)')
     timeline.add_argument('submission_id')
     timeline.set_defaults(run=submissions_timeline)
+    sync = submissions.add_parser(
+        'sync', help='ask the pharmacy where the order is and apply its answer (types with a status query)'
+    )
+    sync.add_argument('submission_id')
+    sync.set_defaults(run=submissions_sync)
 
     callbacks = groups.add_parser('callbacks', help='callback delivery').add_subparsers(dest='command', required=True)
     redrive = callbacks.add_parser('redrive', help='replay the dead-letter queue into the callback queue')

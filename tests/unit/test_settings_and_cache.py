@@ -51,6 +51,8 @@ def test_the_required_variables_and_the_defaults() -> None:
         'api_client_cache_seconds': 30,
         'credentials_cache_seconds': 300,
         'pharmacy_timeout_seconds': 10.0,
+        'reconcile_after_seconds': 21_600,
+        'reconcile_max_per_run': 100,
     }
     assert DEFAULT_RETRY_SCHEDULE == (30, 120, 600, 1800, 3600, 7200, 14400, 21600, 28800)
 

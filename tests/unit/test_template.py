@@ -34,34 +34,80 @@ def _logical_id(model: Any) -> str:
     }[model.__name__]
 
 
+def deployed(value: Any, parameters: dict[str, str] | None = None) -> Any:
+    """The template's value as CloudFormation resolves its conditions, with parameters at their defaults unless
+    given (Fn::If on the template's Fn::Equals conditions; AWS::NoValue dropped)."""
+    given = {name: str(p.get('Default')) for name, p in template()['Parameters'].items()} | (parameters or {})
+
+    def condition(name: str) -> bool:
+        [left, right] = template()['Conditions'][name]['Fn::Equals']
+        return bool(given[left['Ref']] == right)
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict) and list(node) == ['Fn::If']:
+            name, when_true, when_false = node['Fn::If']
+            return resolve(when_true if condition(name) else when_false)
+        if isinstance(node, dict):
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [r for r in (resolve(v) for v in node) if r != {'Ref': 'AWS::NoValue'}]
+        return node
+
+    return resolve(value)
+
+
+def index_keys(props: dict[str, Any]) -> dict[str, Any]:
+    return {
+        i['IndexName']: ({(k['AttributeName'], k['KeyType']) for k in i['KeySchema']}, i['Projection']['ProjectionType'])
+        for i in props.get('GlobalSecondaryIndexes', [])
+    }
+
+
 @pytest.mark.parametrize('model', ALL_MODELS, ids=lambda m: m.__name__)
 def test_table_keys_match_the_pynamodb_model(model: Any) -> None:
-    props = table_for(model)
+    props = deployed(table_for(model))
     schema = model._get_schema()
     assert {(k['AttributeName'], k['KeyType']) for k in props['KeySchema']} == {
         (k['AttributeName'], k['KeyType']) for k in schema['key_schema']
     }
     declared = {(a['AttributeName'], a['AttributeType']) for a in props['AttributeDefinitions']}
     assert declared == {(a['AttributeName'], a['AttributeType']) for a in schema['attribute_definitions']}
-    # An index kept only while a stack upgrades (a condition that is false by default) is not the model's.
-    declared_indexes = [i for i in props.get('GlobalSecondaryIndexes', []) if 'Fn::If' not in i]
-    indexes = {
-        i['IndexName']: ({(k['AttributeName'], k['KeyType']) for k in i['KeySchema']}, i['Projection']['ProjectionType'])
-        for i in declared_indexes
-    }
-    assert indexes == {
+    assert index_keys(props) == {
         i['index_name']: ({(k['AttributeName'], k['KeyType']) for k in i['key_schema']}, i['projection']['ProjectionType'])
         for i in schema.get('global_secondary_indexes', [])
     }
 
 
-def test_the_previous_order_index_is_kept_only_while_upgrading() -> None:
+# A stack created before the keys-only pharmacy-order index upgrades in these steps (README "Deploying").
+UPGRADE_STEPS = [
+    {'PreviousOrderIndex': 'Keep', 'OpenOrderIndex': 'Defer'},
+    {'PreviousOrderIndex': 'Drop', 'OpenOrderIndex': 'Defer'},
+    {},  # the defaults
+]
+
+
+def test_an_old_stack_upgrades_one_index_per_update() -> None:
     parameters = template()['Parameters']
-    assert parameters['PreviousOrderIndex']['Default'] == 'Drop'
-    conditional = [i['Fn::If'] for i in table_for(SubmissionModel)['GlobalSecondaryIndexes'] if 'Fn::If' in i]
-    assert [(c[0], c[1]['IndexName'], c[2]) for c in conditional] == [
-        ('KeepAllProjectedOrderIndex', 'pharmacy-order-index', {'Ref': 'AWS::NoValue'})
-    ]
+    assert (parameters['PreviousOrderIndex']['Default'], parameters['OpenOrderIndex']['Default']) == ('Drop', 'Create')
+    table = table_for(SubmissionModel)
+    before = {'pharmacy-order-index'}  # what such a stack has
+    for step in UPGRADE_STEPS:
+        after = set(index_keys(deployed(table, step)))
+        assert len(before ^ after) == 1, (step, before, after)  # CloudFormation: one index created or deleted per update
+        before = after
+    assert before == {'pharmacy-order-keys', 'open-orders-by-check'}
+    # every index's key attributes are declared, whichever step
+    for step in UPGRADE_STEPS:
+        props = deployed(table, step)
+        declared = {a['AttributeName'] for a in props['AttributeDefinitions']}
+        assert {k['AttributeName'] for i in props['GlobalSecondaryIndexes'] for k in i['KeySchema']} <= declared
+
+
+def test_reconciliation_is_scheduled_only_once_its_index_exists() -> None:
+    [event] = FUNCTIONS['ReconcileFunction']['Properties']['Events'].values()
+    assert event['Type'] == 'Schedule'
+    assert deployed(event['Properties'])['Enabled'] is True
+    assert deployed(event['Properties'], {'OpenOrderIndex': 'Defer'})['Enabled'] is False
 
 
 @pytest.mark.parametrize('name', ['ApiClientsTable', 'RoutingTable', 'PharmacyConfigTable', 'SubmissionsTable', 'TimelineTable'])

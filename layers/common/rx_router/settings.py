@@ -47,6 +47,10 @@ class Settings(BaseModel):
     api_client_cache_seconds: Seconds = 30
     credentials_cache_seconds: Seconds = 300
     pharmacy_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    # Reconciliation: an open order the pharmacy can be asked about is asked once nothing has changed (and no
+    # one has asked) for this long; at most this many per scheduled run.
+    reconcile_after_seconds: Annotated[int, Field(ge=60)] = 21_600
+    reconcile_max_per_run: Annotated[int, Field(ge=1, le=1000)] = 100
 
     @classmethod
     def from_environment(cls, environ: dict[str, str]) -> 'Settings':

@@ -86,6 +86,8 @@ class Submission:
     response_payload: Any = None
     submitted_at: str | None = None
     callback_kind: CallbackKind = 'initial'
+    status_queryable: bool = False  # its pharmacy's type answers status queries (reconciliation may ask it)
+    polled_at: str | None = None  # when reconciliation last asked the pharmacy
     version: int | None = None  # the store's optimistic lock: the version this copy was read at
     recorded_events: list[TimelineEvent] = field(default_factory=list)  # stored with the submission itself
     new_events: list[TimelineEvent] = field(default_factory=list)  # not stored yet
@@ -102,6 +104,12 @@ class Submission:
 
     def record(self, event: TimelineEvent) -> None:
         self.new_events.append(event)
+
+    @property
+    def awaits_pharmacy(self) -> bool:
+        """At a pharmacy and not finished there: the status a status query could move."""
+        current = self.held_from if self.status is Status.ON_HOLD else self.status
+        return current in (Status.SUBMITTED, Status.PROCESSING, Status.SHIPPED)
 
     # --- the submit path --------------------------------------------------------------------------------
 

@@ -23,6 +23,8 @@ from rx_router.domain.submission import ROUTER, Submission
 from rx_router.errors import Conflict, Unprocessable, ValidationFailed
 from rx_router.observability import exception_summary, logger
 from rx_router.pharmacies import adapters
+from rx_router.pharmacy_types import registry
+from rx_router.pharmacy_types.base import Capability
 from rx_router.pharmacy_types.outcomes import PharmacyFailed
 from rx_router.redaction import scrub
 from rx_router.routing.resolve import Decision, Request, resolve
@@ -129,6 +131,7 @@ def new_submission(
         request_payload=wire,
         created_at=now,
         updated_at=now,
+        status_queryable=Capability.STATUS in registry.get(decision.pharmacy_type).capabilities,
     )
     submission.record(
         TimelineEvent(now, EventKind.RECEIVED, 'api', actor=client.id, detail={'clientSource': rx.source, 'test': rx.test})

@@ -108,6 +108,18 @@ class PharmacyOrderIndex(GlobalSecondaryIndex['SubmissionModel']):  # type: igno
     pharmacy_order_id = UnicodeAttribute(range_key=True, attr_name='pharmacyOrderId')
 
 
+class OpenOrderIndex(GlobalSecondaryIndex['SubmissionModel']):  # type: ignore[no-untyped-call]
+    """Sparse: only submissions waiting on a pharmacy that can be asked their status, by how long ago they
+    were last updated or polled (reconciliation reads the oldest first)."""
+
+    class Meta:
+        index_name = 'open-orders-by-check'
+        projection = KeysOnlyProjection()
+
+    poll_status = UnicodeAttribute(hash_key=True, attr_name='pollStatus')
+    checked_at = UnicodeAttribute(range_key=True, attr_name='checkedAt')
+
+
 class SubmissionModel(Model):
     """One prescription submission. Its id is derived from the deduplication key (store/submissions.py)."""
 
@@ -145,11 +157,17 @@ class SubmissionModel(Model):
     callback_kind = UnicodeAttribute(null=True, attr_name='callbackKind')
     last_callback = JSONAttribute(null=True, attr_name='lastCallback')  # records written before the timeline
     submitted_at = UnicodeAttribute(null=True, attr_name='submittedAt')
+    status_queryable = BooleanAttribute(null=True, attr_name='statusQueryable')
+    polled_at = UnicodeAttribute(null=True, attr_name='polledAt')
+    # Set only while the submission awaits a pharmacy that answers status queries (OpenOrderIndex).
+    poll_status = UnicodeAttribute(null=True, attr_name='pollStatus')
+    checked_at = UnicodeAttribute(null=True, attr_name='checkedAt')
     created_at = UnicodeAttribute(attr_name='createdAt')
     updated_at = UnicodeAttribute(attr_name='updatedAt')
     version = VersionAttribute()
 
     pharmacy_order_index = PharmacyOrderIndex()
+    open_order_index = OpenOrderIndex()
 
 
 ALL_MODELS: tuple[type[Model], ...] = (ApiClientModel, RouteModel, PharmacyConfigModel, SubmissionModel, TimelineModel)

@@ -57,6 +57,7 @@ _MUTABLE = (
     'submitted_at',
     'callback_kind',
     'updated_at',
+    'polled_at',
 )
 
 
@@ -71,8 +72,15 @@ def _stored_value(submission: Submission, name: str) -> Any:
 
 def _snapshot(submission: Submission) -> dict[str, Any]:
     snapshot = {name: _stored_value(submission, name) for name in _MUTABLE}
-    snapshot.update(tracking_number=submission.tracking_number, carrier=submission.carrier)
+    snapshot.update(tracking_number=submission.tracking_number, carrier=submission.carrier, **_open_order_keys(submission))
     return snapshot
+
+
+def _open_order_keys(submission: Submission) -> dict[str, str | None]:
+    """OpenOrderIndex's keys: present while the submission awaits a pharmacy that can be asked its status."""
+    if not (submission.status_queryable and submission.awaits_pharmacy):
+        return {'poll_status': None, 'checked_at': None}
+    return {'poll_status': submission.status.value, 'checked_at': max(submission.updated_at, submission.polled_at or '')}
 
 
 def _item(submission: Submission) -> SubmissionModel:
@@ -93,6 +101,7 @@ def _item(submission: Submission) -> SubmissionModel:
         body_hash=submission.body_hash,
         request_payload=submission.request_payload,
         created_at=submission.created_at,
+        status_queryable=submission.status_queryable or None,
         # The submit phase's events, those of the reservation included (a pending record has no others).
         events=[e.to_record() for e in (*submission.recorded_events, *submission.new_events)] or None,
         **_snapshot(submission),
@@ -130,6 +139,8 @@ def _entity(item: SubmissionModel) -> Submission:
         response_payload=item.response_payload,
         submitted_at=item.submitted_at,
         callback_kind='update' if item.callback_kind == 'update' else 'initial',
+        status_queryable=bool(item.status_queryable),
+        polled_at=item.polled_at,
         version=item.version,
         recorded_events=[
             *(timeline.legacy_event(entry) for entry in item.history or []),
@@ -239,6 +250,14 @@ def get_item(submission_id: str) -> SubmissionModel | None:
 def find_existing(key: DedupKey, body_hash: str) -> Existing | None:
     existing = get(key.submission_id)
     return Existing(existing, same_body=existing.body_hash == body_hash) if existing else None
+
+
+def due_for_poll(status: str, checked_before: str, limit: int) -> list[str]:
+    """Ids of submissions in `status` awaiting a queryable pharmacy, unchanged and unpolled since before
+    `checked_before`, oldest first (at most `limit`)."""
+    index = SubmissionModel.open_order_index.Meta.index_name
+    key = table.equals(SubmissionModel.poll_status, status) & table.before(SubmissionModel.checked_at, checked_before)
+    return [found[SubmissionModel.id.attr_name]['S'] for found in table.query(SubmissionModel, key, index=index, limit=limit)]
 
 
 def find_by_pharmacy_order(pharmacies: list[str], pharmacy_order_id: str) -> Submission | None:

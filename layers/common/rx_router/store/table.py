@@ -58,6 +58,11 @@ def equals(attribute: Attribute[Any], value: Any) -> Condition:
     return Condition(f'#{name} = :{name}', {f'#{name}': name}, {f':{name}': typed(attribute, value)})
 
 
+def before(attribute: Attribute[Any], value: Any) -> Condition:
+    name = attribute.attr_name
+    return Condition(f'#{name} < :{name}', {f'#{name}': name}, {f':{name}': typed(attribute, value)})
+
+
 def _attribute(model: type[Model], name: str) -> Attribute[Any]:
     return model.get_attributes()[name]
 

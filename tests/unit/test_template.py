@@ -126,6 +126,7 @@ def test_routes_are_the_spec_routes() -> None:
         'GET /rx/prescriptions/{id}': 'GetSubmissionFunction',
         'GET /rx/prescriptions/{id}/timeline': 'GetTimelineFunction',
         'POST /rx/prescriptions/{id}/cancel': 'CancelPrescriptionFunction',
+        'POST /rx/prescriptions/{id}/refill': 'RefillPrescriptionFunction',
         'GET /rx/health': 'HealthFunction',
         'POST /rx/webhooks/boothwyn': 'BoothwynB2BWebhookFunction',
         'POST /rx/webhooks/strive': 'RxVortexWebhookFunction',

@@ -55,6 +55,9 @@ def submission_view(submission: Submission, events: list[TimelineEvent]) -> dict
         'heldFrom': submission.held_from.value if submission.held_from else None,
         'packages': [{'trackingNumber': p.tracking_number, 'carrier': p.carrier} for p in submission.packages],
         'routingDecision': submission.routing_decision,
+        'refillOf': submission.refill_of,
+        'refillNumber': submission.refill_number,
+        'refillsUsed': submission.refills_used,
         'lastCallback': last_callback_view(events),
         'history': history_view(events),
     }

@@ -87,6 +87,9 @@ class Submission:
     submitted_at: str | None = None
     callback_kind: CallbackKind = 'initial'
     status_queryable: bool = False  # its pharmacy's type answers status queries (reconciliation may ask it)
+    refill_of: str | None = None  # a refill: the submission whose prescription it fills again
+    refill_number: int | None = None
+    refills_used: int = 0  # an original: refills reserved so far (changed by the store's counter only)
     polled_at: str | None = None  # when reconciliation last asked the pharmacy
     version: int | None = None  # the store's optimistic lock: the version this copy was read at
     recorded_events: list[TimelineEvent] = field(default_factory=list)  # stored with the submission itself

@@ -59,6 +59,8 @@ def result_body(submission: Submission) -> dict[str, Any]:
     }
     if submission.status is Status.FAILED:
         body['error'] = submission.error_message
+    if submission.refill_of is not None:
+        body.update(refillOf=submission.refill_of, refillNumber=submission.refill_number)
     return body
 
 

@@ -158,6 +158,9 @@ class SubmissionModel(Model):
     last_callback = JSONAttribute(null=True, attr_name='lastCallback')  # records written before the timeline
     submitted_at = UnicodeAttribute(null=True, attr_name='submittedAt')
     status_queryable = BooleanAttribute(null=True, attr_name='statusQueryable')
+    refill_of = UnicodeAttribute(null=True, attr_name='refillOf')  # a refill: the submission it fills again
+    refill_number = NumberAttribute(null=True, attr_name='refillNumber')
+    refills_used = NumberAttribute(null=True, attr_name='refillsUsed')  # an original: refills reserved (ADD only)
     polled_at = UnicodeAttribute(null=True, attr_name='polledAt')
     # Set only while the submission awaits a pharmacy that answers status queries (OpenOrderIndex).
     poll_status = UnicodeAttribute(null=True, attr_name='pollStatus')

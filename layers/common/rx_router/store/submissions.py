@@ -102,6 +102,8 @@ def _item(submission: Submission) -> SubmissionModel:
         request_payload=submission.request_payload,
         created_at=submission.created_at,
         status_queryable=submission.status_queryable or None,
+        refill_of=submission.refill_of,
+        refill_number=submission.refill_number,
         # The submit phase's events, those of the reservation included (a pending record has no others).
         events=[e.to_record() for e in (*submission.recorded_events, *submission.new_events)] or None,
         **_snapshot(submission),
@@ -140,6 +142,9 @@ def _entity(item: SubmissionModel) -> Submission:
         submitted_at=item.submitted_at,
         callback_kind='update' if item.callback_kind == 'update' else 'initial',
         status_queryable=bool(item.status_queryable),
+        refill_of=item.refill_of,
+        refill_number=int(item.refill_number) if item.refill_number is not None else None,
+        refills_used=int(item.refills_used or 0),
         polled_at=item.polled_at,
         version=item.version,
         recorded_events=[
@@ -236,6 +241,41 @@ def save(submission: Submission) -> None:
     except ConditionFailed:
         raise LostRace(submission.id) from None
     _saved(submission, version)
+
+
+class NoRefillsLeft(Exception):
+    pass
+
+
+def reserve_refill(original: Submission, refill: Submission, authorised: int) -> Existing | None:
+    """Counts one refill of `original` (never beyond `authorised`) and writes the refill's record, in one
+    transaction; returns the record already holding the refill's id instead (a repeated request). Raises
+    NoRefillsLeft when every authorised refill is counted."""
+    counted = table.add_request(
+        SubmissionModel,
+        {'id': original.id},
+        'refills_used',
+        1,
+        condition=table.exists(SubmissionModel.id)
+        & (table.missing(SubmissionModel.refills_used) | table.before(SubmissionModel.refills_used, authorised)),
+    )
+    item = _item(refill)
+    item.version = 1
+    try:
+        table.transact(updates=[counted], puts=[table.put_request(item, table.missing(SubmissionModel.id))])
+    except ConditionFailed:
+        existing = get(refill.id)
+        if existing is not None:
+            return Existing(existing, same_body=existing.body_hash == refill.body_hash)
+        raise NoRefillsLeft(original.id) from None
+    _saved(refill, 1)
+    original.refills_used += 1
+    return None
+
+
+def release_refill(original: Submission) -> None:
+    """Gives back a counted refill the pharmacy definitely did not fill."""
+    table.add(SubmissionModel, {'id': original.id}, 'refills_used', -1, condition=table.exists(SubmissionModel.id))
 
 
 def get(submission_id: str) -> Submission | None:

@@ -30,6 +30,11 @@ class Condition(NamedTuple):
             f'{self.expression} AND {other.expression}', {**self.names, **other.names}, {**self.values, **other.values}
         )
 
+    def __or__(self, other: 'Condition') -> 'Condition':
+        return Condition(
+            f'({self.expression} OR {other.expression})', {**self.names, **other.names}, {**self.values, **other.values}
+        )
+
 
 class ConditionFailed(Exception):
     """A conditional write found its condition false. `stored`: the item as it is stored, when the write
@@ -129,6 +134,28 @@ def update(model: type[Model], key: Values, *, set_values: Values, remove: tuple
     request = update_request(model, key, set_values=set_values, remove=remove, condition=condition)
     try:
         aws.dynamodb().update_item(**request)
+    except ClientError as exc:
+        if _condition_failed(exc):
+            raise ConditionFailed() from None
+        raise
+
+
+def add_request(model: type[Model], key: Values, name: str, amount: int, *, condition: Condition) -> dict[str, Any]:
+    """Adds `amount` to a number attribute (DynamoDB's ADD: concurrent additions all count)."""
+    attribute = _attribute(model, name)
+    request = {
+        'TableName': model.Meta.table_name,
+        'Key': _key(model, key),
+        'UpdateExpression': f'ADD #{attribute.attr_name} :add_{attribute.attr_name}',
+        'ExpressionAttributeNames': {f'#{attribute.attr_name}': attribute.attr_name},
+        'ExpressionAttributeValues': {f':add_{attribute.attr_name}': typed(attribute, amount)},
+    }
+    return _with_condition(request, condition)
+
+
+def add(model: type[Model], key: Values, name: str, amount: int, *, condition: Condition) -> None:
+    try:
+        aws.dynamodb().update_item(**add_request(model, key, name, amount, condition=condition))
     except ClientError as exc:
         if _condition_failed(exc):
             raise ConditionFailed() from None

@@ -21,6 +21,11 @@ class SignedClient:
         raw = json.dumps(body, separators=(',', ':'), ensure_ascii=False).encode()
         return self.http.post('/rx/prescriptions/submit', content=raw, headers=self.headers(raw))
 
+    def act(self, submission_id: str, action: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        """POST /rx/prescriptions/{id}/<action> (cancel, refill)."""
+        raw = json.dumps(body, separators=(',', ':')).encode() if body is not None else b''
+        return self.http.post(f'/rx/prescriptions/{submission_id}/{action}', content=raw, headers=self.headers(raw))
+
     def get(self, submission_id: str, view: str = '') -> httpx.Response:
         """GET /rx/prescriptions/{id}, or one of its views (`timeline`)."""
         path = f'/rx/prescriptions/{submission_id}' + (f'/{view}' if view else '')

@@ -151,3 +151,20 @@ def test_the_timeline_over_http_and_from_the_cli(stack: E2EStack, client: Signed
     assert 'Jane' not in shown.stdout and 'Smith' not in shown.stdout
     other = stack.client(stack.new_client('timeline outsider'))
     assert other.get(created['submissionId'], 'timeline').status_code == 403
+
+
+def test_cancel_over_http_reaches_the_sandbox_and_calls_back_verified(
+    stack: E2EStack, client: SignedClient, receiver: CallbackReceiver, tmp_path: Path
+) -> None:
+    created, path = submit_with_receiver(client, receiver, state='TX')  # Strive: cancels until shipped
+    receiver.wait_for(lambda: len(receiver.at(path)) == 1)
+    response = client.act(created['submissionId'], 'cancel')
+    assert response.status_code == 200, response.text
+    assert response.json()['status'] == 'cancelled'
+    receiver.wait_for(lambda: len(receiver.at(path)) == 2)
+    cancelled = receiver.at(path)[1]
+    assert json.loads(cancelled.body)['status'] == 'cancelled'
+    assert verified_by_spec_node_code(stack.demo.api_secret, cancelled, tmp_path)
+    assert client.act(created['submissionId'], 'cancel').status_code == 200  # again: the same answer
+    synced = stack.cli('submissions', 'sync', created['submissionId'])
+    assert synced.returncode != 0 and 'nothing to ask its pharmacy' in synced.stderr

@@ -239,9 +239,9 @@ class PioneerRx(PharmacyType):
             answer = self._call(body, test)
         except PharmacyFailed as failure:
             how = f' with HTTP {failure.http_status}' if failure.http_status else ''
+            # No raw answer is kept: a lookup's answer may describe other people (it reaches the client's GET).
             raise PharmacyFailed(
                 f'{self.label} {name} failed{how} before the order was placed: the order was not sent',
-                raw=failure.raw,
                 http_status=failure.http_status,
             ) from None
         ids = {str(row['personID']) for row in _rows(answer, collection) if row.get('personID')}

@@ -500,6 +500,7 @@ def test_a_trusted_ca_keeps_verification_on_and_trusts_only_that_ca() -> None:
     context = http_clients.trusting(CA_PEM)
     assert context.verify_mode is ssl.CERT_REQUIRED
     assert context.check_hostname is True
+    assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
     assert [dict(part[0] for part in ca['subject']) for ca in context.get_ca_certs()] == [
         {'commonName': 'PioneerRx test CA (router unit tests)'}
     ]

@@ -156,6 +156,7 @@ class PioneerRx(PharmacyType):
                 LastName=patient.last_name,
                 DateOfBirth=patient.dob,
                 GenderID=s.male_gender_id if patient.gender == 'male' else s.female_gender_id,
+                # ASSUMPTION: the patient lives at the ship-to address (the router's API has no patient address).
                 AddressLine1=ship.address_line1,
                 AddressLine2=ship.address_line2,
                 City=ship.city,

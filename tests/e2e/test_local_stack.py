@@ -190,7 +190,12 @@ def test_pharmacies_are_records_and_routing_explains_itself(stack: RunningStack,
     listed = {p['id']: p for p in json.loads(stack.cli('pharmacies', 'list').stdout)}
     assert {i: (p['type'], p['settings']['base_url'].rstrip('/')) for i, p in listed.items()} == {
         name: (kind, stack.state['sandboxes'][name])
-        for name, kind in (('boothwyn', 'boothwyn_b2b'), ('gmp', 'boothwyn_b2b'), ('strive', 'rxvortex'))
+        for name, kind in (
+            ('boothwyn', 'boothwyn_b2b'),
+            ('gmp', 'boothwyn_b2b'),
+            ('strive', 'rxvortex'),
+            ('pioneerrx-local', 'pioneerrx'),
+        )
     }
     explained = stack.cli('routes', 'explain', '--state', 'NY', '--medication', 'Tirzepatide 10mg/mL')
     assert explained.returncode == 0, explained.stderr

@@ -1,4 +1,5 @@
-"""A pharmacy instance bound to its type: settings validated, credentials read, the shared HTTP client.
+"""A pharmacy instance bound to its type: settings validated, credentials read, the shared HTTP client (or, for an
+instance whose type names a CA to trust, the client that trusts it).
 
 Bound types are cached per container for CREDENTIALS_CACHE_SECONDS (so rotated credentials take effect
 within that time), per instance record (so a changed record takes effect with the configuration reload).
@@ -52,4 +53,11 @@ def _bind(instance: PharmacyInstance) -> PharmacyType:
         raise ConfigurationError(f'{instance.id} has an unknown pharmacy type {instance.type}') from None
     config = validated_settings(instance)
     credentials = validated_credentials(instance, secrets.pharmacy_credentials(instance.credentials_key))
-    return cls(instance, config, credentials, http_clients.pharmacy())
+    ca_pem = cls.trusted_ca_pem(config)
+    if ca_pem is None:
+        return cls(instance, config, credentials, http_clients.pharmacy())
+    try:
+        http = http_clients.pharmacy_trusting(ca_pem)
+    except http_clients.InvalidCaCertificate:
+        raise ConfigurationError(f'{instance.id} settings invalid: its trusted CA certificate cannot be loaded as PEM') from None
+    return cls(instance, config, credentials, http)

@@ -4,6 +4,7 @@ A type is a class. Class-level: its settings and credentials models, its webhook
 body parser, status vocabulary), its optional capabilities, and what it does with a medication its catalog
 does not map. Bound to one pharmacy instance (settings validated, credentials read, an HTTP client), it
 translates a prescription into the vendor's native body (pure) and sends it.
+A type whose pharmacies serve a self-issued certificate names the CA to trust (`trusted_ca_pem`).
 """
 
 from abc import ABC, abstractmethod
@@ -91,6 +92,12 @@ class PharmacyType(ABC):
         self.settings = settings
         self.credentials = credentials
         self.http = http
+
+    @classmethod
+    def trusted_ca_pem(cls, settings: Any) -> str | None:
+        """The PEM CA certificate(s) an instance's API certificate must chain to, trusted instead of the public CAs
+        (verification stays on); None: the public CAs. For pharmacies that serve a self-issued certificate."""
+        return None
 
     @property
     def label(self) -> str:

@@ -60,3 +60,12 @@ def test_a_test_submission_goes_to_the_pioneerrx_test_database_and_the_callback_
     assert shipped.returncode == 0, shipped.stderr
     assert json.loads(shipped.stdout)['fillState'] == 'Shipped'
     assert client.get(created['submissionId']).json()['status'] == 'submitted'
+
+    # The router learns it by asking: `rxrouter submissions sync` applies the status query's answer, calls back.
+    synced = stack.cli('submissions', 'sync', created['submissionId'])
+    assert synced.returncode == 0, synced.stderr
+    assert json.loads(synced.stdout)['status'] == 'shipped'
+    receiver.wait_for(lambda: len(receiver.at(path)) == 2)
+    update = receiver.at(path)[1]
+    assert json.loads(update.body)['status'] == 'shipped'
+    assert verified_by_spec_node_code(stack.demo.api_secret, update, tmp_path)

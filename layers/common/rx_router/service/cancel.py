@@ -17,15 +17,13 @@ from rx_router.domain.statuses import Status
 from rx_router.domain.submission import PharmacyReport, Submission
 from rx_router.errors import BadGateway, Conflict
 from rx_router.observability import logger
-from rx_router.pharmacies import adapters
-from rx_router.pharmacy_types import registry
-from rx_router.pharmacy_types.base import Capability, PharmacyType
+from rx_router.pharmacy_types.base import Capability
 from rx_router.pharmacy_types.outcomes import PharmacyFailed
+from rx_router.service.capable_pharmacy import capable_pharmacy
 from rx_router.service.get_submission import owned_submission
 from rx_router.service.webhook import apply_report
 from rx_router.store import timeline
 from rx_router.store.clients import ApiClient
-from rx_router.store.config import cached_pharmacies
 
 SOURCE = 'pharmacy:cancel'  # the pharmacy's answer to the cancel
 ENDED = frozenset({Status.CANCELLED, Status.VOIDED})
@@ -39,20 +37,22 @@ def cancel_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
     if submission.status is Status.AWAITING_PRESCRIPTION:  # no pharmacy has it yet
         timeline.record(submission.id, _requested(client, sent_to_pharmacy=False))
         return _answer(_apply(submission, PharmacyReport(order_id='', status=Status.CANCELLED), source='api'))
-    pharmacy_type = _cancellable_type(submission)
+    if submission.status is Status.PENDING:
+        raise Conflict('The submission is still being sent to the pharmacy; retry in a few seconds')
+    if submission.status in (Status.DELIVERED, Status.FAILED):
+        raise Conflict(f'The submission is {submission.status.value}: there is nothing left to cancel')
+    cannot = f'Pharmacy {submission.pharmacy} cannot cancel orders through its API: ask the pharmacy to cancel it directly'
+    pharmacy = capable_pharmacy(submission, Capability.CANCEL, cannot)
     current = submission.held_from if submission.status is Status.ON_HOLD else submission.status
-    if current not in pharmacy_type.cancellable_from:
-        allowed = ', '.join(sorted(s.value for s in pharmacy_type.cancellable_from))
+    if current not in pharmacy.cancellable_from:
+        allowed = ', '.join(sorted(s.value for s in pharmacy.cancellable_from))
         raise Conflict(
             f'Too late to cancel: the order is {submission.status.value}; {submission.pharmacy} cancels only while {allowed}'
         )
     assert submission.pharmacy_order_id is not None  # every status after pending has one
-    instance = cached_pharmacies().pharmacies.get(submission.pharmacy)
-    if instance is None:
-        raise Conflict(f'Pharmacy {submission.pharmacy} is no longer configured: cancel the order with the pharmacy directly')
     timeline.record(submission.id, _requested(client, sent_to_pharmacy=True))
     try:
-        report = adapters.bound(instance).cancel(submission.pharmacy_order_id, test=submission.test)
+        report = pharmacy.cancel(submission.pharmacy_order_id, test=submission.test)
     except PharmacyFailed as failure:
         logger.warning(
             'pharmacy refused cancel', extra={'submission_id': submission.id, 'pharmacy_http_status': failure.http_status}
@@ -64,22 +64,6 @@ def cancel_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
             f'The pharmacy did not cancel the order: it reports it {submission.status.value}', submissionId=submission.id
         )
     return _answer(submission)
-
-
-def _cancellable_type(submission: Submission) -> type[PharmacyType]:
-    if submission.status is Status.PENDING:
-        raise Conflict('The submission is still being sent to the pharmacy; retry in a few seconds')
-    if submission.status in (Status.DELIVERED, Status.FAILED):
-        raise Conflict(f'The submission is {submission.status.value}: there is nothing left to cancel')
-    try:
-        pharmacy_type = registry.get(submission.pharmacy_type)
-    except registry.UnknownType:
-        raise Conflict(f'Pharmacy {submission.pharmacy} cannot cancel through the router') from None
-    if Capability.CANCEL not in pharmacy_type.capabilities:
-        raise Conflict(
-            f'Pharmacy {submission.pharmacy} cannot cancel orders through its API: ask the pharmacy to cancel it directly'
-        )
-    return pharmacy_type
 
 
 def _requested(client: ApiClient, *, sent_to_pharmacy: bool) -> TimelineEvent:

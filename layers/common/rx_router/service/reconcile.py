@@ -15,14 +15,12 @@ from rx_router.domain.statuses import Status
 from rx_router.domain.submission import PharmacyReport, Submission
 from rx_router.errors import Conflict
 from rx_router.observability import logger
-from rx_router.pharmacies import adapters
-from rx_router.pharmacy_types import registry
 from rx_router.pharmacy_types.base import Capability
 from rx_router.pharmacy_types.outcomes import PharmacyFailed
+from rx_router.service.capable_pharmacy import capable_pharmacy
 from rx_router.service.webhook import apply_report
 from rx_router.settings import settings
 from rx_router.store import submissions
-from rx_router.store.config import cached_pharmacies
 
 SOURCE = 'poll'
 # The statuses OpenOrderIndex holds submissions under.
@@ -42,18 +40,12 @@ def sync(submission: Submission) -> Synced:
     """Asks the submission's pharmacy about it and applies the answer. Conflict when it cannot be asked (the type
     has no status query, the order is not at a pharmacy or is finished there); PharmacyFailed when the pharmacy
     does not answer."""
-    try:
-        pharmacy_type = registry.get(submission.pharmacy_type)
-    except registry.UnknownType:
-        raise Conflict(f'Pharmacy {submission.pharmacy} has an unknown type: it cannot be asked') from None
-    if Capability.STATUS not in pharmacy_type.capabilities:
-        raise Conflict(f'Pharmacy {submission.pharmacy} ({pharmacy_type.name}) answers no status queries')
+    cannot = f'Pharmacy {submission.pharmacy} ({submission.pharmacy_type}) answers no status queries'
     if not submission.awaits_pharmacy or submission.pharmacy_order_id is None:
+        capable_pharmacy(submission, Capability.STATUS, cannot)  # the type's refusal first, when it has one
         raise Conflict(f'The submission is {submission.status.value}: there is nothing to ask its pharmacy')
-    instance = cached_pharmacies().pharmacies.get(submission.pharmacy)
-    if instance is None:
-        raise Conflict(f'Pharmacy {submission.pharmacy} is no longer configured')
-    report = adapters.bound(instance).status(submission.pharmacy_order_id, test=submission.test)
+    pharmacy = capable_pharmacy(submission, Capability.STATUS, cannot)
+    report = pharmacy.status(submission.pharmacy_order_id, test=submission.test)
     before = submission.status
     submission, change = apply_report(submission, report, source=SOURCE, key=_key(report), kind=EventKind.PHARMACY_REPORTED)
     if change.moved:

@@ -11,7 +11,7 @@ the pharmacy may have filled it.
 
 import hashlib
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -24,16 +24,14 @@ from rx_router.domain.statuses import Status
 from rx_router.domain.submission import Submission
 from rx_router.errors import BadRequest, Conflict
 from rx_router.observability import exception_summary, logger
-from rx_router.pharmacies import adapters
-from rx_router.pharmacy_types import registry
-from rx_router.pharmacy_types.base import Capability
+from rx_router.pharmacy_types.base import Capability, PharmacyType
 from rx_router.pharmacy_types.outcomes import PharmacyFailed
 from rx_router.redaction import scrub
+from rx_router.service.capable_pharmacy import capable_pharmacy
 from rx_router.service.get_submission import owned_submission
 from rx_router.service.submit import UNEXPECTED, replay, result_response
 from rx_router.store import submissions, timeline
 from rx_router.store.clients import ApiClient
-from rx_router.store.config import cached_pharmacies
 from rx_router.validation.errors import validation_failed
 
 _REFILL_NAMESPACE = uuid.UUID('3f0e7a1c-58d2-4b8e-9d61-7c2a4e9b0f35')
@@ -105,19 +103,12 @@ def refill_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
     return result_response(refill)
 
 
-def _refilling_pharmacy(original: Submission) -> Any:
-    try:
-        pharmacy_type = registry.get(original.pharmacy_type)
-    except registry.UnknownType:
-        raise Conflict(f'Pharmacy {original.pharmacy} cannot refill through the router') from None
-    if Capability.REFILL not in pharmacy_type.capabilities:
-        raise Conflict(f'Pharmacy {original.pharmacy} cannot refill through its API: submit a new prescription instead')
+def _refilling_pharmacy(original: Submission) -> PharmacyType:
+    cannot = f'Pharmacy {original.pharmacy} cannot refill through its API: submit a new prescription instead'
+    pharmacy = capable_pharmacy(original, Capability.REFILL, cannot)
     if original.status not in REFILLABLE_FROM or original.pharmacy_order_id is None:
         raise Conflict(f'The submission is {original.status.value}: a refill needs the previous fill shipped or delivered')
-    instance = cached_pharmacies().pharmacies.get(original.pharmacy)
-    if instance is None:
-        raise Conflict(f'Pharmacy {original.pharmacy} is no longer configured: submit a new prescription instead')
-    return adapters.bound(instance)
+    return pharmacy
 
 
 def _authorised_refills(original: Submission) -> int:

@@ -46,3 +46,24 @@ def post_json(client: 'httpx.Client', label: str, url: str, body: Any, headers: 
             f'{label} API answered HTTP {response.status_code} without a JSON body: the pharmacy may have received the order'
         )
     return parsed
+
+
+def get_json(client: 'httpx.Client', label: str, url: str, headers: dict[str, str]) -> Any:
+    """GETs JSON (a read: nothing at the pharmacy changes, so any failure is safe to retry); returns the parsed
+    body of a 2xx answer, raises PharmacyFailed otherwise."""
+    import httpx
+
+    try:
+        response = client.get(url, headers=headers)
+    except httpx.TimeoutException:
+        raise PharmacyFailed(f'{label} API timeout while reading the order') from None
+    except httpx.TransportError:
+        raise PharmacyFailed(f'{label} API unreachable while reading the order') from None
+    parsed = _json_or_none(response)
+    if response.is_error or response.is_redirect:
+        raise PharmacyFailed(
+            f'{label} API error {response.status_code}: {response.reason_phrase}', raw=parsed, http_status=response.status_code
+        )
+    if parsed is None:
+        raise PharmacyFailed(f'{label} API answered HTTP {response.status_code} without a JSON body')
+    return parsed

@@ -93,8 +93,8 @@ class DispenseProOrder(SandboxOrder):
     carrier: str | None = None
 
 
-def error(status: int, code: str, message: str, **extra: Any) -> Reply:
-    return Reply(status, {'error': {'code': code, 'message': message}, **extra})
+def error(http_status: int, code: str, message: str, /, **extra: Any) -> Reply:
+    return Reply(http_status, {'error': {'code': code, 'message': message}, **extra})
 
 
 def native_id(prefix: str) -> str:

@@ -179,6 +179,9 @@ def test_refill_creates_a_new_fill_while_refills_are_left(pharmacies: FakePharma
     assert err.value.http_status == 409
     assert err.value.message == 'DispensePro refused the refill: the prescription has no refills left at the pharmacy'
     assert len(sandbox.orders) == 2
+    # the original order repeated (a retried submit) is still the original, not the refill
+    repeated = bound.translate(SUBMISSION_ID, parse_submission(submission()), drug('semaglutide'))
+    assert bound.send(repeated, test=False).order_id == order_id
 
 
 def test_refill_of_an_order_not_filled_is_refused(pharmacies: FakePharmacies, sandbox: DispenseProSandbox) -> None:
@@ -289,7 +292,8 @@ def create(creds: Credentials) -> dict[str, Any]:
     response = submit(creds, routed())
     assert response['statusCode'] == 201, response['body']
     queued_jobs()  # the initial callback
-    return response_json(response)
+    created: dict[str, Any] = response_json(response)
+    return created
 
 
 def hook(body: Any, secret: str | None = 'dispensepro-hook-new') -> dict[str, Any]:

@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from rx_router.domain.statuses import Status
 from rx_router.domain.submission import PharmacyReport
@@ -52,7 +52,7 @@ def test_registered_with_its_capabilities_and_void_window() -> None:
         (DispenseProCredentials, {'site_id': '12345', 'api_key': 'k', 'password': 'p'}),
     ],
 )
-def test_settings_and_credentials_models_refuse_bad_values(model: type, values: dict[str, str]) -> None:
+def test_settings_and_credentials_models_refuse_bad_values(model: type[BaseModel], values: dict[str, str]) -> None:
     with pytest.raises(ValidationError):
         model.model_validate(values)
 

@@ -180,8 +180,9 @@ class DispenseProSandbox(Sandbox):
         if unknown:
             raise error(422, 'unknown_ndc', 'The order names an NDC this site does not dispense.', fields=unknown)
         with self.lock:
-            existing = next((o for o in self.orders.values() if o.sender_id == native.externalId and o.test == test), None)
-            if existing is not None:  # idempotent on externalId: the order it already has
+            originals = (o for o in self.orders.values() if isinstance(o, DispenseProOrder) and o.refill_of is None)
+            existing = next((o for o in originals if o.sender_id == native.externalId and o.test == test), None)
+            if existing is not None:  # idempotent on externalId: the order it already has, never a second fill
                 return 200, self.view(existing)
             prescription = Prescription(native_id('RX'), refills_authorized=native.lines[0].refills)
             self.prescriptions[prescription.prescription_id] = prescription

@@ -172,6 +172,7 @@ class DispensePro(PharmacyType):
         return {'authorization': f'Bearer {self.credentials.api_key}', 'x-site-id': self.credentials.site_id}
 
     def _report(self, body: Any, order_id: str) -> PharmacyReport:
+        # ASSUMPTION: an order's answer is {orderId, status, trackingNumber?, carrier?}: one package per order.
         if not isinstance(body, dict):
             raise PharmacyFailed(f'{self.label} answered without an order status', raw=body)
         raw = body.get('status')
@@ -187,6 +188,7 @@ class DispensePro(PharmacyType):
 
     def send(self, native: dict[str, Any], *, test: bool) -> PharmacyAccepted:
         body = post_json(self.http, self.label, self._url(test), native, self._headers())
+        # ASSUMPTION: the pharmacy's order id is `orderId` (201 for a new order, 200 for a repeated externalId).
         order_id = body.get('orderId') if isinstance(body, dict) else None
         if not order_id:
             raise PharmacyFailed(f'{self.label} accepted the request but returned no orderId', raw=body)
@@ -197,6 +199,8 @@ class DispensePro(PharmacyType):
         return self._report(body, pharmacy_order_id)
 
     def refill(self, pharmacy_order_id: str, *, test: bool) -> PharmacyAccepted:
+        # ASSUMPTION: a refill is a new order (its own orderId) for the same prescription, asked with an empty body;
+        # the interface gives no idempotency key, so a refill that timed out may have been made.
         url = self._url(test, pharmacy_order_id, 'refill')
         try:
             body = post_json(self.http, self.label, url, {}, self._headers())

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rxlocal import launcher
+from rxlocal import launcher, sandboxes
 from rxlocal.client import SignedClient
 from tests.e2e.conftest import E2EStack as RunningStack
 from tests.e2e.receiver import CallbackReceiver
@@ -188,14 +188,10 @@ def test_stack_stops_cleanly_and_leaves_nothing(tmp_path: Path) -> None:
 
 def test_pharmacies_are_records_and_routing_explains_itself(stack: RunningStack, client: SignedClient) -> None:
     listed = {p['id']: p for p in json.loads(stack.cli('pharmacies', 'list').stdout)}
+    local = {i.id: i.type for kind in sandboxes.TYPES.values() for i in kind.local_seed()[0]}  # the local stack's extras
+    expected = {'boothwyn': 'boothwyn_b2b', 'gmp': 'boothwyn_b2b', 'strive': 'rxvortex', **local}
     assert {i: (p['type'], p['settings']['base_url'].rstrip('/')) for i, p in listed.items()} == {
-        name: (kind, stack.state['sandboxes'][name])
-        for name, kind in (
-            ('boothwyn', 'boothwyn_b2b'),
-            ('gmp', 'boothwyn_b2b'),
-            ('strive', 'rxvortex'),
-            ('pioneerrx-local', 'pioneerrx'),
-        )
+        name: (kind, stack.state['sandboxes'][name]) for name, kind in expected.items()
     }
     explained = stack.cli('routes', 'explain', '--state', 'NY', '--medication', 'Tirzepatide 10mg/mL')
     assert explained.returncode == 0, explained.stderr

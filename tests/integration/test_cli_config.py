@@ -15,6 +15,7 @@ import pytest
 from functions.submit.app import lambda_handler as submit_handler
 from rx_router.errors import Conflict
 from rx_router.pharmacies.records import PharmacyConfig
+from rx_router.pharmacy_types import registry
 from rx_router.settings import settings
 from rx_router.store import config
 from rxlocal import cli
@@ -191,7 +192,7 @@ ADD_ACME = [*ADD, 'rxvortex', *ACME_SETTINGS]
 @pytest.mark.parametrize(
     ('args', 'message'),
     [
-        ([*ADD, 'surescripts'], 'unknown pharmacy type surescripts; known types: boothwyn_b2b, pioneerrx, rxvortex'),
+        ([*ADD, 'surescripts'], f'unknown pharmacy type surescripts; known types: {", ".join(registry.names())}'),
         ([*ADD_ACME, '--setting', 'colour=blue'], 'colour: Extra inputs are not permitted'),
         ([*ADD, 'rxvortex', '--setting', 'base_url=https://acme.test'], 'sandbox_url: Field required'),
         ([*ADD, 'rxvortex', '--setting', 'base_url'], '--setting takes key=value'),

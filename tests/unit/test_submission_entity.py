@@ -408,3 +408,20 @@ def test_a_submission_in_a_traceback_or_log_shows_no_patient_data() -> None:
     sub = entity()
     assert all(value in json.dumps(sub.request_payload) for value in PATIENT_VALUES)
     assert not [value for value in PATIENT_VALUES if value in repr(sub) or value in str(sub)]
+
+
+@pytest.mark.parametrize('current', [Status.SUBMITTED, Status.PROCESSING, Status.SHIPPED])
+def test_a_report_of_submitted_moves_nothing(current: Status) -> None:
+    sub = entity(current, pharmacy_status='authorized')
+    change = apply(sub, report(Status.SUBMITTED, 'submitted'))
+    assert not change.moved and sub.status is current
+    # the same status in the pharmacy's next word is recorded as its raw status; a late one is not
+    assert sub.pharmacy_status == ('submitted' if current is Status.SUBMITTED else 'authorized')
+    assert sub.new_events[-1].view()['outcome'] == 'no change'
+
+
+def test_a_report_of_submitted_does_not_release_a_hold() -> None:
+    sub = entity(Status.SUBMITTED)
+    apply(sub, report(Status.ON_HOLD, 'hold'))
+    assert not apply(sub, report(Status.SUBMITTED, 'submitted'), at=LATER).moved
+    assert (sub.status, sub.held_from) == (Status.ON_HOLD, Status.SUBMITTED)

@@ -4,9 +4,12 @@ the integration tests drive the same fakes through httpx.MockTransport (tests/ph
 
 from rxlocal.sandboxes.base import Sandbox, SandboxConfig
 from rxlocal.sandboxes.boothwyn_b2b import BoothwynB2BSandbox
+from rxlocal.sandboxes.dispensepro import DispenseProSandbox
 from rxlocal.sandboxes.pioneerrx import PioneerRxSandbox
 from rxlocal.sandboxes.rxvortex import RxVortexSandbox
 
-TYPES: dict[str, type[Sandbox]] = {cls.type_name: cls for cls in (BoothwynB2BSandbox, RxVortexSandbox, PioneerRxSandbox)}
+TYPES: dict[str, type[Sandbox]] = {
+    cls.type_name: cls for cls in (BoothwynB2BSandbox, DispenseProSandbox, PioneerRxSandbox, RxVortexSandbox)
+}
 
 __all__ = ['TYPES', 'Sandbox', 'SandboxConfig']

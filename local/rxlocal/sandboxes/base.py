@@ -131,7 +131,7 @@ class Sandbox(ABC):
         tracking = options.get('trackingNumber') or order.tracking_number
         if action == 'ship' and not tracking:
             tracking = f'{secrets.randbelow(10**12):012d}'
-        order.status, order.tracking_number = ACTIONS[action], tracking
+        order.status, order.tracking_number = self.action_status(order, action, options), tracking
         payload = self.status_webhook(order, options)
         response = httpx.post(
             self.config.webhook_url, json=payload, headers={self.config.webhook_header: self.config.webhook_secret}, timeout=10
@@ -142,6 +142,11 @@ class Sandbox(ABC):
             'routerStatus': response.status_code,
             'routerBody': _json(response.content),
         }
+
+    def action_status(self, order: SandboxOrder, action: str, options: dict[str, Any]) -> str:
+        """The native status an admin action moves the order to; a type with its own status machine refuses a
+        move it does not allow by raising Reply."""
+        return ACTIONS[action]
 
     def stop(self) -> None:
         self.stopping.set()

@@ -159,13 +159,15 @@ class Submission:
         kind: EventKind = EventKind.WEBHOOK_ACCEPTED,
     ) -> Change:
         """Applies a pharmacy's update forward-only, adds tracking it has not seen, keeps the raw status of
-        the report that stands (a late report's does not replace it). An unknown raw status changes nothing.
+        the report that stands (a late report's does not replace it). An unknown raw status changes nothing, nor
+        does a report of `submitted` (the pharmacy has the order and has not started it; no trigger is that).
 
         `key` identifies the report: a report identical to one recorded before, changing nothing, is that
         same event again."""
         before = self.status
-        if report.status is not None:
-            self._move(REPORTABLE[report.status], at)
+        trigger = REPORTABLE.get(report.status) if report.status is not None else None
+        if trigger is not None:
+            self._move(trigger, at)
         tracking_added = self._add_tracking(report.tracking_number, report.carrier)
         raw_changed = report.status is self.status and report.raw_status != self.pharmacy_status
         if raw_changed:

@@ -24,7 +24,8 @@ def post_json(client: 'httpx.Client', label: str, url: str, body: Any, headers: 
 
 
 def request_json(client: 'httpx.Client', label: str, method: str, url: str, headers: dict[str, str], *, body: Any = None) -> Any:
-    """A request (JSON body when given); the parsed body of a 2xx answer, PharmacyFailed otherwise."""
+    """A request that may change the order (JSON body when given); the parsed body of a 2xx answer,
+    PharmacyFailed otherwise, saying when the pharmacy may have acted on it."""
     import httpx
 
     try:
@@ -39,15 +40,29 @@ def request_json(client: 'httpx.Client', label: str, method: str, url: str, head
         raise PharmacyFailed(
             f'{label} API connection failed mid-request: the pharmacy may have received the order; check before resubmitting'
         ) from None
+    return _answer(label, response, ': the pharmacy may have received the order')
+
+
+def get_json(client: 'httpx.Client', label: str, url: str, headers: dict[str, str]) -> Any:
+    """GETs JSON (a read: nothing at the pharmacy changes, so any failure is safe to retry); returns the parsed
+    body of a 2xx answer, raises PharmacyFailed otherwise."""
+    import httpx
+
+    try:
+        response = client.get(url, headers=headers)
+    except httpx.TimeoutException:
+        raise PharmacyFailed(f'{label} API timeout while reading the order') from None
+    except httpx.TransportError:
+        raise PharmacyFailed(f'{label} API unreachable while reading the order') from None
+    return _answer(label, response)
+
+
+def _answer(label: str, response: 'httpx.Response', no_json_means: str = '') -> Any:
     parsed = _json_or_none(response)
     if response.is_error or response.is_redirect:
         raise PharmacyFailed(
-            f'{label} API error {response.status_code}: {response.reason_phrase}',
-            raw=parsed,
-            http_status=response.status_code,
+            f'{label} API error {response.status_code}: {response.reason_phrase}', raw=parsed, http_status=response.status_code
         )
     if parsed is None:
-        raise PharmacyFailed(
-            f'{label} API answered HTTP {response.status_code} without a JSON body: the pharmacy may have received the order'
-        )
+        raise PharmacyFailed(f'{label} API answered HTTP {response.status_code} without a JSON body{no_json_means}')
     return parsed

@@ -6,6 +6,7 @@ from rx_router.pharmacy_types.base import PharmacyType
 
 MODULES = {
     'boothwyn_b2b': 'rx_router.pharmacy_types.boothwyn_b2b',
+    'dispensepro': 'rx_router.pharmacy_types.dispensepro',
     'rxvortex': 'rx_router.pharmacy_types.rxvortex',
     'pioneerrx': 'rx_router.pharmacy_types.pioneerrx',
 }

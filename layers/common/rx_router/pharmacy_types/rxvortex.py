@@ -25,7 +25,7 @@ from rx_router.pharmacy_types.base import (
     WebhookSpec,
     parse_body,
 )
-from rx_router.pharmacy_types.http import post_json, request_json
+from rx_router.pharmacy_types.http import get_json, post_json, request_json
 from rx_router.pharmacy_types.outcomes import PharmacyAccepted, PharmacyFailed
 from rx_router.validation.us import phone_digits
 
@@ -245,6 +245,8 @@ class RxVortex(PharmacyType):
         for refresh in (False, True):
             headers = {'authorization': f'Bearer {self._token(base_url, refresh=refresh)}'}
             try:
+                if method == 'GET':
+                    return get_json(self.http, self.label, url, headers)
                 return request_json(self.http, self.label, method, url, headers)
             except PharmacyFailed as failure:
                 if failure.http_status != 401 or refresh:

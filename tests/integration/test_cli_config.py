@@ -191,7 +191,7 @@ ADD_ACME = [*ADD, 'rxvortex', *ACME_SETTINGS]
 @pytest.mark.parametrize(
     ('args', 'message'),
     [
-        ([*ADD, 'surescripts'], 'unknown pharmacy type surescripts; known types: boothwyn_b2b, rxvortex'),
+        ([*ADD, 'surescripts'], 'unknown pharmacy type surescripts; known types: boothwyn_b2b, lifefile, rxvortex'),
         ([*ADD_ACME, '--setting', 'colour=blue'], 'colour: Extra inputs are not permitted'),
         ([*ADD, 'rxvortex', '--setting', 'base_url=https://acme.test'], 'sandbox_url: Field required'),
         ([*ADD, 'rxvortex', '--setting', 'base_url'], '--setting takes key=value'),

@@ -82,6 +82,7 @@ def test_routes_are_the_spec_routes() -> None:
         'GET /rx/health': 'HealthFunction',
         'POST /rx/webhooks/boothwyn': 'BoothwynB2BWebhookFunction',
         'POST /rx/webhooks/strive': 'RxVortexWebhookFunction',
+        'POST /rx/webhooks/lifefile': 'LifeFileWebhookFunction',
     }
 
 

@@ -89,20 +89,24 @@ def apply_report(submission: Submission, report: PharmacyReport, *, source: str,
     raise RuntimeError('submission kept changing under a webhook update')
 
 
+def _names(report: PharmacyReport, submission: Submission) -> bool:
+    """Whether the report is about this submission: its pharmacy order id, or the router's id with no other order."""
+    if report.order_id and submission.pharmacy_order_id == report.order_id:
+        return True
+    if submission.id != report.reference_id:
+        return False
+    return not report.order_id or submission.pharmacy_order_id in (None, report.order_id)
+
+
 def find_submission(pharmacies: list[str], report: PharmacyReport, seen: dict[str, Submission]) -> Submission | None:
     """The submission a report is about, among the authenticated senders' orders: by the pharmacy's order id, else
     by the router's own id the pharmacy echoes (when that submission is theirs and names no other order)."""
-    for submission in seen.values():
-        if (report.order_id and submission.pharmacy_order_id == report.order_id) or submission.id == report.reference_id:
-            return submission
-    found = submissions.find_by_pharmacy_order(pharmacies, report.order_id) if report.order_id else None
+    found = next((s for s in seen.values() if _names(report, s)), None)
+    if found is None and report.order_id:
+        found = submissions.find_by_pharmacy_order(pharmacies, report.order_id)
     if found is None and report.reference_id:
         candidate = submissions.get(report.reference_id)
-        if (
-            candidate is not None
-            and candidate.pharmacy in pharmacies
-            and candidate.pharmacy_order_id in (None, report.order_id or candidate.pharmacy_order_id)
-        ):
+        if candidate is not None and candidate.pharmacy in pharmacies and _names(report, candidate):
             found = candidate
     return found
 

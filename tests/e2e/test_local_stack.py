@@ -188,10 +188,12 @@ def test_stack_stops_cleanly_and_leaves_nothing(tmp_path: Path) -> None:
 
 def test_pharmacies_are_records_and_routing_explains_itself(stack: RunningStack, client: SignedClient) -> None:
     listed = {p['id']: p for p in json.loads(stack.cli('pharmacies', 'list').stdout)}
-    assert {i: (p['type'], p['settings']['base_url'].rstrip('/')) for i, p in listed.items()} == {
+    expected = {
         name: (kind, stack.state['sandboxes'][name])
         for name, kind in (('boothwyn', 'boothwyn_b2b'), ('gmp', 'boothwyn_b2b'), ('strive', 'rxvortex'))
     }
+    expected['belmar'] = ('lifefile', stack.state['sandboxes']['belmar'] + '/lfapi/v1')  # the sandbox types' local seed
+    assert {i: (p['type'], p['settings']['base_url'].rstrip('/')) for i, p in listed.items()} == expected
     explained = stack.cli('routes', 'explain', '--state', 'NY', '--medication', 'Tirzepatide 10mg/mL')
     assert explained.returncode == 0, explained.stderr
     decision = json.loads(explained.stdout)

@@ -62,6 +62,7 @@ class FakePharmacies:
                 credentials=credentials,
                 drug_ids=frozenset(e.native_id for e in catalog if e.pharmacy == instance.id),
                 token_ttl_seconds=token_ttl_seconds,
+                settings=dict(instance.settings),
             )
         )
         self.by_pharmacy[instance.id] = sandbox

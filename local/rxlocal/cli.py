@@ -633,7 +633,9 @@ def sandbox_action(args: argparse.Namespace, local: Any) -> None:
     if not view['pharmacyOrderId']:
         raise CliError(f'submission {args.submission_id} has no pharmacy order (status {view["status"]})')
     url = local['sandboxes'][view['pharmacy']]
-    options = {'trackingNumber': args.tracking} if getattr(args, 'tracking', None) else {}
+    options: dict[str, Any] = {'trackingNumber': args.tracking} if getattr(args, 'tracking', None) else {}
+    if getattr(args, 'fills', None):
+        options['fills'] = args.fills
     response = httpx.post(f'{url}/_sandbox/orders/{view["pharmacyOrderId"]}/{args.action}', json=options, timeout=15)
     emit(response.json())
     if response.status_code >= 400:
@@ -857,6 +859,7 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument('submission_id')
         if action == 'ship':
             sub.add_argument('--tracking', help='tracking number (random if omitted)')
+            sub.add_argument('--fills', type=int, help='fill records sharing the tracking number (per-fill pharmacies)')
         sub.set_defaults(run=sandbox_action)
     return root
 

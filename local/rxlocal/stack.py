@@ -168,6 +168,7 @@ class LocalStack:
                     webhook_header=webhook.secret_header if webhook else '',
                     webhook_secret=webhook_secret,
                     timeout_seconds=self.config.sandbox_timeout_seconds,
+                    settings=dict(instance.settings),
                 )
             )
             config.replace_pharmacy(

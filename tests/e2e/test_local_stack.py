@@ -190,9 +190,9 @@ def test_pharmacies_are_records_and_routing_explains_itself(stack: RunningStack,
     listed = {p['id']: p for p in json.loads(stack.cli('pharmacies', 'list').stdout)}
     local = {i.id: i.type for kind in sandboxes.TYPES.values() for i in kind.local_seed()[0]}  # the local stack's extras
     expected = {'boothwyn': 'boothwyn_b2b', 'gmp': 'boothwyn_b2b', 'strive': 'rxvortex', **local}
-    assert {i: (p['type'], p['settings']['base_url'].rstrip('/')) for i, p in listed.items()} == {
-        name: (kind, stack.state['sandboxes'][name]) for name, kind in expected.items()
-    }
+    assert {i: p['type'] for i, p in listed.items()} == expected
+    for name, record in listed.items():  # each record points at its sandbox (a type may add its API's base path)
+        assert record['settings']['base_url'].startswith(stack.state['sandboxes'][name]), name
     explained = stack.cli('routes', 'explain', '--state', 'NY', '--medication', 'Tirzepatide 10mg/mL')
     assert explained.returncode == 0, explained.stderr
     decision = json.loads(explained.stdout)

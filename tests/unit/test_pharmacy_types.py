@@ -106,7 +106,7 @@ def with_medication(name: str, state: str = 'WA') -> dict[str, Any]:
 
 
 def test_registry() -> None:
-    assert registry.names() == ['boothwyn_b2b', 'dispensepro', 'pioneerrx', 'rxvortex']
+    assert registry.names() == ['boothwyn_b2b', 'dispensepro', 'lifefile', 'pioneerrx', 'rxvortex']
     assert registry.get('boothwyn_b2b') is BoothwynB2B
     assert registry.get('rxvortex') is RxVortex
     for name in registry.names():

@@ -131,6 +131,7 @@ def test_routes_are_the_spec_routes() -> None:
         'POST /rx/webhooks/boothwyn': 'BoothwynB2BWebhookFunction',
         'POST /rx/webhooks/strive': 'RxVortexWebhookFunction',
         'POST /rx/webhooks/dispensepro': 'DispenseProWebhookFunction',
+        'POST /rx/webhooks/lifefile': 'LifeFileWebhookFunction',
     }
 
 

@@ -43,6 +43,7 @@ class SandboxConfig:
     webhook_secret: str = ''
     timeout_seconds: float = 30.0
     token_ttl_seconds: int = 86_400
+    settings: dict[str, Any] = field(default_factory=dict)  # the instance's settings (ids a sandbox checks)
 
 
 @dataclass
@@ -94,8 +95,12 @@ class Sandbox(ABC):
         """The pharmacy's own API."""
 
     @abstractmethod
-    def status_webhook(self, order: SandboxOrder, options: dict[str, Any]) -> dict[str, Any]:
+    def status_webhook(self, order: SandboxOrder, options: dict[str, Any]) -> Any:
         """The pharmacy's native webhook body for the order's current status."""
+
+    def webhook_headers(self) -> dict[str, str]:
+        """How the pharmacy authenticates its webhook: by default its secret in the type's secret header."""
+        return {self.config.webhook_header: self.config.webhook_secret}
 
     def handle(
         self, method: str, path: str, query: str, headers: dict[str, str], raw: bytes, *, test_environment: bool = False
@@ -133,9 +138,7 @@ class Sandbox(ABC):
             tracking = f'{secrets.randbelow(10**12):012d}'
         order.status, order.tracking_number = self.action_status(order, action, options), tracking
         payload = self.status_webhook(order, options)
-        response = httpx.post(
-            self.config.webhook_url, json=payload, headers={self.config.webhook_header: self.config.webhook_secret}, timeout=10
-        )
+        response = httpx.post(self.config.webhook_url, json=payload, headers=self.webhook_headers(), timeout=10)
         return 200, {
             'order': asdict(order),
             'webhook': payload,

@@ -33,6 +33,9 @@ class PharmacyReport(NamedTuple):
     status: Status | None = None  # None: no status given, or a raw status outside the type's vocabulary
     tracking_number: str | None = None
     carrier: str | None = None
+    # The router's own submission id as the pharmacy echoes it back, when it does (finds the order when the
+    # report's pharmacy order id is missing).
+    reference_id: str | None = None
 
     @property
     def unknown_status(self) -> bool:

@@ -7,6 +7,8 @@ translates a prescription into the vendor's native body (pure) and sends it.
 A type whose pharmacies serve a self-issued certificate names the CA to trust (`trusted_ca_pem`).
 """
 
+import base64
+import binascii
 from abc import ABC, abstractmethod
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -48,9 +50,24 @@ class WebhookSpec(NamedTuple):
     # True when the vocabulary is the pharmacy's whole documented set, so an unknown word is a malformed
     # request (400); False when it is not known in full, so an unknown word is accepted and recorded.
     refuses_unknown_status: bool
+    # True when the pharmacy authenticates with HTTP Basic (`secret_header` is then `authorization`): the
+    # configured webhook secret is the `username:password` pair.
+    basic_auth: bool = False
 
     def normalise(self, raw: str | None) -> Status | None:
         return None if raw is None else self.vocabulary.get(raw.strip().lower())
+
+    def provided_secret(self, header_value: str | None) -> str | None:
+        """The secret a request presents in `secret_header`: the header itself, or Basic's `username:password`."""
+        if not self.basic_auth or header_value is None:
+            return header_value
+        scheme, _, encoded = header_value.strip().partition(' ')
+        if scheme.lower() != 'basic':
+            return None
+        try:
+            return base64.b64decode(encoded.strip(), validate=True).decode('utf-8')
+        except (binascii.Error, ValueError):
+            return None
 
 
 class CatalogMatch(NamedTuple):
@@ -131,6 +148,12 @@ class PharmacyType(ABC):
     def parse_webhook(cls, body: Any) -> PharmacyReport:
         """The pharmacy's webhook body as a report. Raises BadRequest / ValidationFailed when malformed."""
         raise NotImplementedError(f'{cls.name} pharmacies send no webhooks')
+
+    @classmethod
+    def parse_webhook_reports(cls, body: Any) -> list[PharmacyReport]:
+        """Every report one webhook body carries (a type whose bodies hold several, e.g. one per fill, overrides
+        this). Raises BadRequest / ValidationFailed when malformed."""
+        return [cls.parse_webhook(body)]
 
     @classmethod
     def webhook_order_id(cls, body: Any) -> str | None:

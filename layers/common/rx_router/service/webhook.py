@@ -1,8 +1,10 @@
 """POST /rx/webhooks/<type's webhook>: a pharmacy's status update, applied forward-only, then a callback.
 
 One webhook per pharmacy type. The sender is authenticated against the webhook secrets of that type's
-instances (each instance names its own; GMP shares Boothwyn's): every instance whose secret matches may own
-the order. Nothing is accepted when no secret is configured. A refused webhook that names a known order is
+instances (each instance names its own; GMP shares Boothwyn's), presented in the type's secret header or, for a
+type that uses HTTP Basic, as its `username:password`: every instance whose secret matches may own the order.
+A body may carry several reports (LifeFile: one per fill).
+Nothing is accepted when no secret is configured. A refused webhook that names a known order is
 recorded on that submission's timeline, with why.
 """
 
@@ -89,13 +91,35 @@ def apply_report(
     raise RuntimeError('submission kept changing under a webhook update')
 
 
+def _names(report: PharmacyReport, submission: Submission) -> bool:
+    """Whether the report is about this submission: its pharmacy order id, or the router's id with no other order."""
+    if report.order_id and submission.pharmacy_order_id == report.order_id:
+        return True
+    if submission.id != report.reference_id:
+        return False
+    return not report.order_id or submission.pharmacy_order_id in (None, report.order_id)
+
+
+def find_submission(pharmacies: list[str], report: PharmacyReport, seen: dict[str, Submission]) -> Submission | None:
+    """The submission a report is about, among the authenticated senders' orders: by the pharmacy's order id, else
+    by the router's own id the pharmacy echoes (when that submission is theirs and names no other order)."""
+    found = next((s for s in seen.values() if _names(report, s)), None)
+    if found is None and report.order_id:
+        found = submissions.find_by_pharmacy_order(pharmacies, report.order_id)
+    if found is None and report.reference_id:
+        candidate = submissions.get(report.reference_id)
+        if candidate is not None and candidate.pharmacy in pharmacies and _names(report, candidate):
+            found = candidate
+    return found
+
+
 def receive(pharmacy_type: type[PharmacyType], request: ApiRequest) -> ApiResponse:
     spec = pharmacy_type.webhook
     assert spec is not None
     digest = hashlib.sha256(request.raw_body).hexdigest()[:32]
     instances = cached_pharmacies().of_type(pharmacy_type.name)
     try:
-        senders = authenticated_senders(instances, request.header(spec.secret_header))
+        senders = authenticated_senders(instances, spec.provided_secret(request.header(spec.secret_header)))
     except Unauthorized as exc:
         reason = 'no webhook secret configured' if exc.reason == 'webhook_secret_not_configured' else 'invalid secret'
         order_id = pharmacy_type.webhook_order_id(_json_or_none(request.raw_body))
@@ -104,34 +128,50 @@ def receive(pharmacy_type: type[PharmacyType], request: ApiRequest) -> ApiRespon
     pharmacies = [i.id for i in senders]
     body = json_body(request.raw_body)
     try:
-        report = pharmacy_type.parse_webhook(body)
+        reports = pharmacy_type.parse_webhook_reports(body)
     except (BadRequest, ValidationFailed) as exc:
         fields = ', '.join(sorted(exc.field_errors)) if isinstance(exc, ValidationFailed) else 'body'
         record_refusal(pharmacies, pharmacy_type.webhook_order_id(body), refusal(spec, f'malformed: {fields}', digest))
         raise
-    if report.unknown_status and spec.refuses_unknown_status:
-        record_refusal(pharmacies, report.order_id, refusal(spec, 'unknown status', digest, raw_status=report.raw_status))
+    unknown = next((r for r in reports if r.unknown_status), None)
+    if unknown is not None and spec.refuses_unknown_status:
+        record_refusal(pharmacies, unknown.order_id, refusal(spec, 'unknown status', digest, raw_status=unknown.raw_status))
         known = ', '.join(sorted(spec.vocabulary))
         raise ValidationFailed({spec.status_field: [f'Unknown status; expected one of: {known}']})
-    submission = submissions.find_by_pharmacy_order(pharmacies, report.order_id)
-    if submission is None:
-        logger.warning('webhook for unknown order', extra={'webhook': spec.name})
+    # A body may carry several reports (one per fill), several about one submission: each is applied in turn to
+    # the submission as the previous one left it, and each submission whose status moved gets one callback.
+    applied: dict[str, Submission] = {}
+    moved: set[str] = set()
+    unmatched = 0
+    key = f'webhook#{spec.name}#{digest}'
+    for index, report in enumerate(reports):
+        submission = find_submission(pharmacies, report, applied)
+        if submission is None:
+            unmatched += 1
+            continue
+        report_key = key if index == 0 else f'{key}#{index}'
+        submission, change = apply_report(submission, report, source=f'webhook:{spec.name}', key=report_key)
+        applied[submission.id] = submission
+        if change.moved:
+            moved.add(submission.id)
+        logger.info(
+            'webhook applied',
+            extra={
+                'webhook': spec.name,
+                'submission_id': submission.id,
+                'reported_status': report.status.value if report.status else None,
+                'from_status': change.from_status.value,
+                'status': change.to_status.value,
+                'moved': change.moved,
+                'tracking_added': change.tracking_added,
+            },
+        )
+    if unmatched:
+        logger.warning('webhook for unknown order', extra={'webhook': spec.name, 'unmatched_reports': unmatched})
+    if not applied:
         raise NotFound('No submission has that pharmacy order id')
-    submission, change = apply_report(submission, report, source=f'webhook:{spec.name}', key=f'webhook#{spec.name}#{digest}')
-    logger.info(
-        'webhook applied',
-        extra={
-            'webhook': spec.name,
-            'submission_id': submission.id,
-            'reported_status': report.status.value if report.status else None,
-            'from_status': change.from_status.value,
-            'status': change.to_status.value,
-            'moved': change.moved,
-            'tracking_added': change.tracking_added,
-        },
-    )
-    if change.moved:
-        jobs.enqueue(submission)
+    for submission_id in sorted(moved):
+        jobs.enqueue(applied[submission_id])
     return OK
 
 

@@ -20,6 +20,8 @@ from rx_router.validation.errors import validation_failed
 from rx_router.validation.us import US_STATES, is_dea_number, is_npi, is_zip, phone_digits
 
 MAX_QUANTITY = 100_000
+# A signed prescription PDF travels inside the JSON body (max_body_bytes, 256 KiB): at most ~146 KiB of PDF.
+MAX_SIGNED_PDF_BASE64 = 200_000
 
 
 def _check(condition_fn: Any, message: str) -> AfterValidator:
@@ -65,6 +67,16 @@ def _base64(value: str) -> str:
         base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise ValueError('Must be base64-encoded') from None
+    return value
+
+
+def _pdf_base64(value: str) -> str:
+    try:
+        document = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError('Must be a base64-encoded PDF') from None
+    if not document.startswith(b'%PDF-'):
+        raise ValueError('Must be a base64-encoded PDF (the decoded bytes must start with %PDF-)')
     return value
 
 
@@ -159,6 +171,14 @@ class Medication(WireModel):
     note: Text1000 | None = None
     # Additive: the catalog product this medication is (rxrouter catalog list); otherwise matched by name.
     product_id: Text50 | None = None
+    # Additive: the drug's strength and dosage form, as a prescription states them (LifeFile orders need both).
+    strength: Text50 | None = None
+    dosage_form: Text50 | None = None
+    # Additive: the prescription as a PDF the prescriber signed (a wet-signed scan or an EPCS print), sent to
+    # pharmacies that take a document; required for a controlled line at a LifeFile pharmacy.
+    signed_prescription_pdf_base64: (
+        Annotated[str, Field(min_length=8, max_length=MAX_SIGNED_PDF_BASE64), AfterValidator(_pdf_base64)] | None
+    ) = None
 
 
 class Routing(WireModel):

@@ -1,6 +1,6 @@
 """A DispensePro instance and its catalog for the tests (none is seeded on deploy), bound as the router binds it."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -8,6 +8,10 @@ from rx_router.pharmacies.records import CatalogEntry, PharmacyInstance
 from rx_router.pharmacy_types.base import CatalogMatch
 from rx_router.pharmacy_types.dispensepro import DispensePro
 from rxlocal.sandboxes.dispensepro import LOCAL_NDC
+
+if TYPE_CHECKING:
+    from rxlocal.sandboxes.dispensepro import DispenseProSandbox
+    from tests.fake_pharmacies import FakePharmacies
 
 BASE_URL = 'https://dispensepro.pharmacy.test'
 SANDBOX_URL = 'https://sandbox.dispensepro.pharmacy.test'
@@ -25,6 +29,26 @@ CATALOG = tuple(
 )
 CREDENTIALS = {'site_id': '12345', 'api_key': 'dispensepro-api-key'}
 WEBHOOK_SECRETS = ['dispensepro-hook-old', 'dispensepro-hook-new']
+
+
+def configure(pharmacies: 'FakePharmacies') -> 'DispenseProSandbox':
+    """A DispensePro instance configured like any other (record, catalog, credentials, webhook secrets), its
+    sandbox answering the router's pharmacy client."""
+    from rx_router.cache import TtlCache
+    from rx_router.store import config, secrets
+    from rxlocal.sandboxes.dispensepro import DispenseProSandbox
+
+    config.add_pharmacy(INSTANCE)
+    for entry in CATALOG:
+        config.put_catalog_entry(entry)
+    secrets.put_pharmacy_credentials(INSTANCE.credentials_key, CREDENTIALS)
+    assert INSTANCE.webhook_secret_key
+    secrets.put_webhook_secrets(INSTANCE.webhook_secret_key, WEBHOOK_SECRETS)
+    TtlCache.clear_all()
+    pharmacies.add(INSTANCE, list(CATALOG), CREDENTIALS, 86_400)
+    found = pharmacies.by_pharmacy[INSTANCE.id]
+    assert isinstance(found, DispenseProSandbox)
+    return found
 
 
 def drug(product: str) -> CatalogMatch:

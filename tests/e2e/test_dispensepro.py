@@ -112,8 +112,34 @@ def test_status_refill_and_void_over_http(stack: E2EStack, client: SignedClient,
     report = pharmacy.status(order_id, test=False)
     assert (report.raw_status, report.status) == ('filled', Status.PROCESSING)
     assert pharmacy.cancel(order_id, test=False).status is Status.PROCESSING  # too late to void
-    refill = pharmacy.refill(order_id, test=False)
+    refill = pharmacy.refill(order_id, refill_id='refill-1', test=False)
     assert refill.order_id != order_id
     assert pharmacy.cancel(refill.order_id, test=False).status is Status.VOIDED  # the new fill, before filling
     native = pharmacy.translate(str(uuid.uuid4()), parse_submission(submission()), SEMAGLUTIDE)
     assert pharmacy.send(native, test=True).order_id.startswith('DP-')  # the test environment, under /sandbox
+
+
+def test_cancel_and_refill_through_the_api_call_back_verified(
+    stack: E2EStack, client: SignedClient, receiver: CallbackReceiver, tmp_path: Path
+) -> None:
+    voided, voided_path = submit(client, receiver)
+    response = client.act(voided['submissionId'], 'cancel')  # DispensePro voids before filling
+    assert (response.status_code, response.json()['status']) == (200, 'voided'), response.text
+    receiver.wait_for(lambda: len(receiver.at(voided_path)) == 2)
+    assert json.loads(receiver.at(voided_path)[1].body)['status'] == 'voided'
+
+    original, path = submit(client, receiver, refills=1)
+    receiver.wait_for(lambda: len(receiver.at(path)) == 1)
+    assert client.act(original['submissionId'], 'refill', {'refillRequestId': 'too-early'}).status_code == 409
+    assert stack.cli('sandbox', 'ship', original['submissionId']).returncode == 0
+    receiver.wait_for(lambda: len(receiver.at(path)) == 2)
+    refill = client.act(original['submissionId'], 'refill', {'refillRequestId': 'refill-1'})
+    assert refill.status_code == 201, refill.text
+    created = refill.json()
+    assert (created['refillOf'], created['refillNumber'], created['status']) == (original['submissionId'], 1, 'submitted')
+    receiver.wait_for(lambda: len(receiver.at(path)) == 3)  # the refill calls back to the same callbackUrl
+    callback = receiver.at(path)[2]
+    assert json.loads(callback.body)['submissionId'] == created['submissionId']
+    assert verified_by_spec_node_code(stack.demo.api_secret, callback, tmp_path)
+    again = client.act(original['submissionId'], 'refill', {'refillRequestId': 'refill-2'})
+    assert (again.status_code, again.json()['error']) == (409, 'No refills left: the prescription authorises 1, and all are used')

@@ -17,11 +17,11 @@ from rx_router.domain.statuses import Status
 from rx_router.domain.submission import PharmacyReport
 from rx_router.pharmacy_types.dispensepro import DispensePro
 from rx_router.pharmacy_types.outcomes import PharmacyFailed
-from rx_router.store import config, secrets
+from rx_router.store import secrets
 from rx_router.validation.prescription import parse_submission
 from rxlocal.sandboxes.base import Reply
 from rxlocal.sandboxes.dispensepro import DispenseProOrder, DispenseProSandbox
-from tests.dispensepro_support import BASE_URL, CATALOG, CREDENTIALS, INSTANCE, SANDBOX_URL, WEBHOOK_SECRETS, bind, drug
+from tests.dispensepro_support import BASE_URL, CREDENTIALS, INSTANCE, SANDBOX_URL, bind, configure, drug
 from tests.fake_pharmacies import FakePharmacies
 from tests.integration.callback_queue import queued_jobs
 from tests.support import (
@@ -41,19 +41,7 @@ ORDERS = f'{BASE_URL}/api/v1/orders'
 
 @pytest.fixture(autouse=True)
 def sandbox(pharmacies: FakePharmacies) -> DispenseProSandbox:
-    """A DispensePro instance configured like any other (record, catalog, credentials, webhook secrets), its
-    sandbox answering the router's pharmacy client."""
-    config.add_pharmacy(INSTANCE)
-    for entry in CATALOG:
-        config.put_catalog_entry(entry)
-    secrets.put_pharmacy_credentials(INSTANCE.credentials_key, CREDENTIALS)
-    assert INSTANCE.webhook_secret_key
-    secrets.put_webhook_secrets(INSTANCE.webhook_secret_key, WEBHOOK_SECRETS)
-    TtlCache.clear_all()
-    pharmacies.add(INSTANCE, list(CATALOG), CREDENTIALS, 86_400)
-    found = pharmacies.by_pharmacy[INSTANCE.id]
-    assert isinstance(found, DispenseProSandbox)
-    return found
+    return configure(pharmacies)
 
 
 def pharmacy(pharmacies: FakePharmacies, **credentials: str) -> DispensePro:
@@ -165,7 +153,7 @@ def test_void_too_late_reports_where_the_order_is(
 def test_refill_creates_a_new_fill_while_refills_are_left(pharmacies: FakePharmacies, sandbox: DispenseProSandbox) -> None:
     bound, order_id = placed(pharmacies, refills=1)
     act(sandbox, order_id, 'process')
-    refill = bound.refill(order_id, test=False)
+    refill = bound.refill(order_id, refill_id='refill-1', test=False)
     assert refill.order_id != order_id and refill.order_id.startswith('DP-')
     assert (refill.raw['refillOf'], refill.raw['status'], refill.raw['refillsRemaining']) == (order_id, 'authorized', 0)
     assert pharmacies.calls[-1].url == f'{ORDERS}/{order_id}/refill'
@@ -173,9 +161,12 @@ def test_refill_creates_a_new_fill_while_refills_are_left(pharmacies: FakePharma
     assert isinstance(original, DispenseProOrder) and isinstance(fill, DispenseProOrder)
     assert fill.prescription_id == original.prescription_id
     assert bound.status(refill.order_id, test=False).status is Status.SUBMITTED
+    # the same refill asked again (a retry after a timeout) is the same fill
+    assert bound.refill(order_id, refill_id='refill-1', test=False).order_id == refill.order_id
+    assert pharmacies.calls[-1].body == {'externalId': 'refill-1'}
     # none left at the pharmacy: refused, and no new order
     with pytest.raises(PharmacyFailed) as err:
-        bound.refill(order_id, test=False)
+        bound.refill(order_id, refill_id='refill-2', test=False)
     assert err.value.http_status == 409
     assert err.value.message == 'DispensePro refused the refill: the prescription has no refills left at the pharmacy'
     assert len(sandbox.orders) == 2
@@ -188,7 +179,7 @@ def test_refill_of_an_order_not_filled_is_refused(pharmacies: FakePharmacies, sa
     bound, order_id = placed(pharmacies, refills=3)
     for _ in range(2):
         with pytest.raises(PharmacyFailed) as err:
-            bound.refill(order_id, test=False)
+            bound.refill(order_id, refill_id='refill-1', test=False)
         assert err.value.http_status == 409
         assert err.value.message == ('DispensePro refused the refill: the order has not been filled, or was voided or failed')
         bound.cancel(order_id, test=False)
@@ -199,7 +190,7 @@ def test_refills_none_authorised(pharmacies: FakePharmacies, sandbox: DispensePr
     bound, order_id = placed(pharmacies, refills=0)
     act(sandbox, order_id, 'process')
     with pytest.raises(PharmacyFailed) as err:
-        bound.refill(order_id, test=False)
+        bound.refill(order_id, refill_id='refill-1', test=False)
     assert 'no refills left' in err.value.message
 
 

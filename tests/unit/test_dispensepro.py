@@ -207,7 +207,7 @@ def test_send_needs_an_order_id(answer: Any) -> None:
 @pytest.mark.parametrize('answer', [{'status': 'authorized'}, {'orderId': 'DP-1', 'status': 'authorized'}])
 def test_refill_needs_a_new_order_id(answer: Any) -> None:
     with pytest.raises(PharmacyFailed) as err:
-        bind(answering(201, answer)).refill('DP-1', test=False)
+        bind(answering(201, answer)).refill('DP-1', refill_id='refill-1', test=False)
     assert err.value.message == 'DispensePro accepted the refill but returned no new orderId'
 
 

@@ -151,7 +151,7 @@ class DispenseProSandbox(Sandbox):
         if method == 'GET' and action is None:
             return 200, self.view(order)
         if method == 'POST' and action == 'refill':
-            return self.refill(order)
+            return self.refill(order, body)
         if method == 'POST' and action == 'void':
             return self.void(order)
         return 405, {'error': {'code': 'method_not_allowed', 'message': 'Method Not Allowed'}}
@@ -195,15 +195,28 @@ class DispenseProSandbox(Sandbox):
             raise error(404, 'order_not_found', 'No such order.')
         return order
 
-    def refill(self, order: DispenseProOrder) -> tuple[int, Any]:
+    def refill(self, order: DispenseProOrder, body: Any) -> tuple[int, Any]:
+        external_id = body.get('externalId') if isinstance(body, dict) else None
+        if not isinstance(external_id, str) or not external_id:
+            raise error(422, 'invalid_request', 'externalId is required.')
         with self.lock:
             prescription = self.prescriptions[order.prescription_id]
+            repeated = next(
+                (
+                    o
+                    for o in self.orders.values()
+                    if isinstance(o, DispenseProOrder) and o.refill_of and o.sender_id == external_id
+                ),
+                None,
+            )
+            if repeated is not None:  # the same refill asked again: the same fill
+                return 200, self.view(repeated)
             if order.status not in REFILLABLE:
                 raise error(409, NOT_REFILLABLE, 'Only a filled order can be refilled.', status=order.status)
             if prescription.refills_left <= 0:
                 raise error(409, NO_REFILLS_LEFT, 'The prescription has no refills remaining.', status=order.status)
             prescription.refills_used += 1
-            fill = self._new_order(order.sender_id, order.test, prescription, refill_of=order.order_id)
+            fill = self._new_order(external_id, order.test, prescription, refill_of=order.order_id)
         return 201, self.view(fill)
 
     def void(self, order: DispenseProOrder) -> tuple[int, Any]:

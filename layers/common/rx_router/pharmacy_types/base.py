@@ -134,9 +134,10 @@ class PharmacyType(ABC):
         now is (cancelled / voided; another status when the pharmacy says it is too late). Raises PharmacyFailed."""
         raise NotImplementedError(f'{self.name} declares no {Capability.CANCEL.value} capability')
 
-    def refill(self, pharmacy_order_id: str, *, test: bool) -> PharmacyAccepted:
+    def refill(self, pharmacy_order_id: str, *, refill_id: str, test: bool) -> PharmacyAccepted:
         """Asks the pharmacy to fill the order's prescription again (the router has checked the refills left);
-        the new fill's own pharmacy order id. Raises PharmacyFailed."""
+        the new fill's own pharmacy order id. `refill_id` (the refill's submission id) is the same for a repeated
+        request: a type sends it where its API takes an idempotency key. Raises PharmacyFailed."""
         raise NotImplementedError(f'{self.name} declares no {Capability.REFILL.value} capability')
 
     def status(self, pharmacy_order_id: str, *, test: bool) -> PharmacyReport:

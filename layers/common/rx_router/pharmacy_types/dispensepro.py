@@ -198,12 +198,12 @@ class DispensePro(PharmacyType):
         body = get_json(self.http, self.label, self._url(test, pharmacy_order_id), self._headers())
         return self._report(body, pharmacy_order_id)
 
-    def refill(self, pharmacy_order_id: str, *, test: bool) -> PharmacyAccepted:
-        # ASSUMPTION: a refill is a new order (its own orderId) for the same prescription, asked with an empty body;
-        # the interface gives no idempotency key, so a refill that timed out may have been made.
+    def refill(self, pharmacy_order_id: str, *, refill_id: str, test: bool) -> PharmacyAccepted:
+        # ASSUMPTION: a refill is a new order (its own orderId) for the same prescription, and the pharmacy is
+        # idempotent on the refill's externalId as on an order's (the same refill asked again is the same fill).
         url = self._url(test, pharmacy_order_id, 'refill')
         try:
-            body = post_json(self.http, self.label, url, {}, self._headers())
+            body = post_json(self.http, self.label, url, {'externalId': refill_id}, self._headers())
         except PharmacyFailed as failure:
             if failure.http_status == 409 and _error_code(failure) == NO_REFILLS_LEFT:
                 raise PharmacyFailed(

@@ -4,7 +4,8 @@ within the refills the prescriber authorised (medication.refills).
 The refill is a submission of its own (its own id, status, callbacks), linked to the original by `refillOf`,
 and idempotent on the client's `refillRequestId`: the same request again returns the same refill and never
 asks the pharmacy twice. Each refill is counted on the original when it is reserved, in the same transaction
-that creates its record, so concurrent requests can never exceed the authorised count. A refill the pharmacy
+that creates its record and conditional on the count read, so concurrent requests can never exceed the
+authorised count or share a refill number. A refill the pharmacy
 definitely refused (4xx) gives its count back; one whose outcome is uncertain (timeout, 5xx) keeps it, since
 the pharmacy may have filled it.
 """
@@ -37,6 +38,7 @@ from rx_router.validation.errors import validation_failed
 _REFILL_NAMESPACE = uuid.UUID('3f0e7a1c-58d2-4b8e-9d61-7c2a4e9b0f35')
 # The original's fill has left the pharmacy: a refill before that would be a second concurrent fill.
 REFILLABLE_FROM = frozenset({Status.SHIPPED, Status.DELIVERED})
+_RESERVE_ATTEMPTS = 10
 
 
 class RefillRequest(BaseModel):
@@ -73,22 +75,16 @@ def refill_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
         return replay(submissions.Existing(existing, same_body=True))
     pharmacy = _refilling_pharmacy(original)
     authorised = _authorised_refills(original)
-    if original.refills_used >= authorised:
-        raise Conflict(_none_left(authorised))
-    refill = _new_refill(original, linked_id, asked.refill_request_id, client)
-    try:
-        repeated = submissions.reserve_refill(original, refill, authorised)
-    except submissions.NoRefillsLeft:
-        raise Conflict(_none_left(authorised)) from None
-    if repeated is not None:
-        return replay(repeated)
+    refill = _reserved(original, linked_id, asked.refill_request_id, client, authorised)
+    if isinstance(refill, submissions.Existing):
+        return replay(refill)
     number = refill.refill_number
     timeline.record(original.id, _requested(client, refill, number))
     logger.thread_safe_append_keys(submission_id=refill.id, refill_of=original.id, pharmacy=refill.pharmacy)
     assert original.pharmacy_order_id is not None
     refill.sent(iso_timestamp())
     try:
-        accepted = pharmacy.refill(original.pharmacy_order_id, test=original.test)
+        accepted = pharmacy.refill(original.pharmacy_order_id, refill_id=refill.id, test=original.test)
         refill.accepted(accepted.order_id, scrub(accepted.raw), iso_timestamp())
     except PharmacyFailed as failure:
         refill.failed(failure.message, scrub(failure.raw), iso_timestamp(), http_status=failure.http_status)
@@ -101,6 +97,28 @@ def refill_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
     submissions.record_outcome(refill)
     jobs.enqueue(refill)
     return result_response(refill)
+
+
+def _reserved(
+    original: Submission, linked_id: str, refill_request_id: str, client: ApiClient, authorised: int
+) -> Submission | submissions.Existing:
+    """The refill, counted and recorded as the next of the original's refills; or the record that already holds
+    its id (the same request, concurrently). Conflict when none are left."""
+    for _ in range(_RESERVE_ATTEMPTS):
+        if original.refills_used >= authorised:
+            raise Conflict(_none_left(authorised))
+        refill = _new_refill(original, linked_id, refill_request_id, client)
+        try:
+            submissions.reserve_refill(original, refill)
+            return refill
+        except submissions.RefillRaced:
+            existing = submissions.get(linked_id)
+            if existing is not None:
+                return submissions.Existing(existing, same_body=True)
+            current = submissions.get(original.id)
+            assert current is not None  # records are never deleted
+            original = current
+    raise Conflict('Refills of this prescription are being requested concurrently; retry in a few seconds')
 
 
 def _refilling_pharmacy(original: Submission) -> PharmacyType:

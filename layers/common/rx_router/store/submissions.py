@@ -243,34 +243,31 @@ def save(submission: Submission) -> None:
     _saved(submission, version)
 
 
-class NoRefillsLeft(Exception):
-    pass
+class RefillRaced(Exception):
+    """The original's refill count changed since it was read (another refill, or the same one, got there first)."""
 
 
-def reserve_refill(original: Submission, refill: Submission, authorised: int) -> Existing | None:
-    """Counts one refill of `original` (never beyond `authorised`) and writes the refill's record, in one
-    transaction; returns the record already holding the refill's id instead (a repeated request). Raises
-    NoRefillsLeft when every authorised refill is counted."""
-    counted = table.add_request(
+def reserve_refill(original: Submission, refill: Submission) -> None:
+    """Counts the refill on `original` (refill number = its count read + 1) and writes the refill's record, in
+    one transaction. Raises RefillRaced when the count is no longer the one read, or the refill's id is taken."""
+    used = original.refills_used
+    was_read = table.equals(SubmissionModel.refills_used, used)
+    if used == 0:
+        was_read = table.missing(SubmissionModel.refills_used) | was_read
+    counted = table.update_request(
         SubmissionModel,
         {'id': original.id},
-        'refills_used',
-        1,
-        condition=table.exists(SubmissionModel.id)
-        & (table.missing(SubmissionModel.refills_used) | table.before(SubmissionModel.refills_used, authorised)),
+        set_values={'refills_used': used + 1},
+        condition=table.exists(SubmissionModel.id) & was_read,
     )
     item = _item(refill)
     item.version = 1
     try:
         table.transact(updates=[counted], puts=[table.put_request(item, table.missing(SubmissionModel.id))])
     except ConditionFailed:
-        existing = get(refill.id)
-        if existing is not None:
-            return Existing(existing, same_body=existing.body_hash == refill.body_hash)
-        raise NoRefillsLeft(original.id) from None
+        raise RefillRaced(original.id) from None
     _saved(refill, 1)
-    original.refills_used += 1
-    return None
+    original.refills_used = used + 1
 
 
 def release_refill(original: Submission) -> None:

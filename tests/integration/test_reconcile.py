@@ -10,6 +10,7 @@ import pytest
 
 from functions.get_timeline.app import lambda_handler as timeline_handler
 from functions.reconcile.app import lambda_handler as reconcile_handler
+from functions.rxvortex_webhook.app import lambda_handler as strive_hook
 from functions.submit.app import lambda_handler as submit_handler
 from rx_router import clock
 from rx_router.errors import Conflict
@@ -18,7 +19,7 @@ from rx_router.settings import settings
 from rx_router.store import submissions
 from tests.fake_pharmacies import FakePharmacies
 from tests.integration.callback_queue import queued_jobs
-from tests.support import Credentials, LambdaContext, get_event, response_json, submission, submit_event
+from tests.support import Credentials, LambdaContext, get_event, load_event, response_json, submission, submit_event
 
 TRACKING = '1Z999AA10123456784'
 
@@ -136,3 +137,19 @@ def test_the_scheduled_function_reports_its_counts_as_metrics(
     [metrics] = emitted
     assert metrics['SubmissionsRepairedByPolling'] == [1.0]
     assert metrics['_aws']['CloudWatchMetrics'][0]['Namespace'] == 'PharmacyRouter'
+
+
+def test_a_webhook_arriving_after_reconciliation_repaired_the_order_changes_nothing(
+    creds: Credentials, pharmacies: FakePharmacies
+) -> None:
+    created = create(creds, 'stale-webhook')
+    queued_jobs()
+    at_pharmacy(pharmacies, created, 'delivered', TRACKING)  # the shipped and delivered webhooks were lost
+    reconcile.sync(submissions.get(created['submissionId']))  # type: ignore[arg-type]
+    [delivered] = queued_jobs()
+    assert delivered['payload']['status'] == 'delivered'
+    event = load_event('strive_webhook')  # the lost "shipped" webhook, redelivered late
+    event['body'] = json.dumps({'tracking_id': created['pharmacyOrderId'], 'rxstatus': 'shipped', 'trackingnumber': TRACKING})
+    assert strive_hook(event, LambdaContext())['statusCode'] == 200
+    assert submissions.get(created['submissionId']).status.value == 'delivered'  # type: ignore[union-attr]
+    assert queued_jobs() == []

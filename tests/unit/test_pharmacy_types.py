@@ -9,12 +9,13 @@ from pydantic import ValidationError
 
 from rx_router import cache
 from rx_router.cache import TtlCache
+from rx_router.domain.statuses import Status
 from rx_router.errors import ConfigurationError
 from rx_router.pharmacies.adapters import validated_credentials, validated_settings
 from rx_router.pharmacies.records import PharmacyConfig, PharmacyInstance
 from rx_router.pharmacies.seed import default_catalog, default_pharmacies, default_routes
 from rx_router.pharmacy_types import registry, rxvortex
-from rx_router.pharmacy_types.base import CatalogMatch, PharmacyType
+from rx_router.pharmacy_types.base import Capability, CatalogMatch, PharmacyType
 from rx_router.pharmacy_types.boothwyn_b2b import UNKNOWN_SKU, BoothwynB2B, BoothwynCredentials, BoothwynSettings
 from rx_router.pharmacy_types.outcomes import PharmacyFailed
 from rx_router.pharmacy_types.rxvortex import RxVortex, RxVortexCredentials, RxVortexSettings
@@ -653,3 +654,21 @@ def test_scrub_removes_credentials_at_any_depth() -> None:
         'tracking': 'h',
     }
     assert scrub(['token', 3, None]) == ['token', 3, None]
+
+
+def test_what_each_type_can_be_asked_is_the_documented_matrix() -> None:
+    """README "Cancel and refill" and "Status queries": who can cancel from which status, refill, be asked."""
+    cancel, refill, status = Capability.CANCEL, Capability.REFILL, Capability.STATUS
+    found = {}
+    for name in registry.names():
+        kind = registry.get(name)
+        found[name] = (kind.capabilities, kind.cancellable_from, kind.webhook.name if kind.webhook else None)
+    assert found == {
+        'boothwyn_b2b': (frozenset(), frozenset(), 'boothwyn'),
+        'dispensepro': (frozenset({cancel, refill, status}), frozenset({Status.SUBMITTED}), 'dispensepro'),
+        'lifefile': (frozenset(), frozenset(), 'lifefile'),
+        'pioneerrx': (frozenset({status}), frozenset(), None),
+        'rxvortex': (frozenset({cancel, status}), frozenset({Status.SUBMITTED, Status.PROCESSING}), 'strive'),
+    }
+    for capabilities, cancellable, _ in found.values():
+        assert bool(cancellable) == (cancel in capabilities)  # a type that cancels says from where, and only it

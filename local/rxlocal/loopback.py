@@ -27,6 +27,10 @@ def read_body(request: BaseHTTPRequestHandler) -> bytes:
     return request.rfile.read(length) if length else b''
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 resets connections when tests open dozens at once
+
+
 class LoopbackServer:
     def __init__(self, serve: Serve, name: str, port: int = 0) -> None:
         class Handler(BaseHTTPRequestHandler):
@@ -46,7 +50,7 @@ class LoopbackServer:
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
 
         self.name = name
-        self.server = ThreadingHTTPServer(('127.0.0.1', port), Handler)
+        self.server = _Server(('127.0.0.1', port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f'http://127.0.0.1:{self.port}'

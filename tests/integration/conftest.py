@@ -49,8 +49,10 @@ def _atomic(write: Callable[..., Any]) -> Callable[..., Any]:
 @pytest.fixture(autouse=True)
 def atomic_conditional_writes(monkeypatch: pytest.MonkeyPatch) -> None:
     """DynamoDB checks a write's condition and applies it as one step; moto does the two without a lock, so
-    concurrent tests could see two conditional writes both win. Serialising moto's writes restores that."""
-    for name in ('put_item', 'update_item', 'delete_item', 'transact_write_items'):
+    concurrent tests could see two conditional writes both win. Serialising moto's writes restores that; its
+    reads take the same lock, since moto copies an item while another thread's write may be changing it
+    (RuntimeError: dictionary changed size during iteration)."""
+    for name in ('put_item', 'update_item', 'delete_item', 'transact_write_items', 'get_item', 'query', 'scan'):
         monkeypatch.setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
 
 

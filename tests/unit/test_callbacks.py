@@ -62,7 +62,7 @@ def test_retry_delays_follow_the_schedule_with_bounded_jitter() -> None:
 CHECKED = CheckedUrl(scheme='https', host='hooks.example', port=443, target='/rx?k=1', addresses=['93.184.215.14'])
 
 
-def deliver_with(handler: object) -> tuple[delivery.Attempt, list[httpx.Request]]:
+def deliver_with(handler: object, checked: CheckedUrl = CHECKED) -> tuple[delivery.Attempt, list[httpx.Request]]:
     seen: list[httpx.Request] = []
 
     def record(request: httpx.Request) -> httpx.Response:
@@ -71,7 +71,7 @@ def deliver_with(handler: object) -> tuple[delivery.Attempt, list[httpx.Request]
 
     http_clients._clients['callbacks'] = httpx.Client(transport=httpx.MockTransport(record), follow_redirects=False)
     try:
-        return delivery.post(CHECKED, b'{}', {'x-signature': 's'}), seen
+        return delivery.post(checked, b'{}', {'x-signature': 's'}), seen
     finally:
         http_clients._clients.clear()
 
@@ -102,3 +102,38 @@ def test_timeouts_and_connection_errors_are_failures() -> None:
 
     assert deliver_with(timeout)[0] == delivery.Attempt(False, None, 'timeout after 15 s')
     assert deliver_with(refused)[0] == delivery.Attempt(False, None, 'connection failed (ConnectError)')
+
+
+DUAL = CheckedUrl(
+    scheme='https',
+    host='hooks.example',
+    port=443,
+    target='/rx',
+    addresses=['2606:2800:21f:cb07::1', '93.184.215.14', '2606:2800:21f:cb07::2', '93.184.215.15', '93.184.215.16'],
+)
+
+
+def test_an_unreachable_address_is_followed_by_the_next_checked_one() -> None:
+    def first_unreachable(request: httpx.Request) -> httpx.Response:
+        if request.url.host == '2606:2800:21f:cb07::1':
+            raise httpx.ConnectError('network unreachable', request=request)
+        return httpx.Response(204)
+
+    attempt, seen = deliver_with(first_unreachable, DUAL)
+    assert attempt == delivery.Attempt(True, 204, None)
+    assert [r.url.host for r in seen] == ['2606:2800:21f:cb07::1', '93.184.215.14']
+    assert {r.headers['host'] for r in seen} == {'hooks.example'}
+
+
+def test_after_a_connection_the_outcome_stands_and_at_most_four_addresses_are_tried() -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout('slow', request=request)
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError('refused', request=request)
+
+    attempt, seen = deliver_with(slow, DUAL)  # the receiver may have it: not sent again to another address now
+    assert (attempt, len(seen)) == (delivery.Attempt(False, None, 'timeout after 15 s'), 1)
+    attempt, seen = deliver_with(refused, DUAL)
+    assert attempt == delivery.Attempt(False, None, 'connection failed (ConnectError)')
+    assert [r.url.host for r in seen] == DUAL.addresses[: delivery.MAX_ADDRESSES]

@@ -1,4 +1,6 @@
-"""Posts one signed callback: to the address the URL check approved, within 15 s, never following redirects."""
+"""Posts one signed callback to the addresses the URL check approved, in their connection order, within 15 s,
+never following redirects. An address that refuses the connection is followed by the next (at most
+MAX_ADDRESSES); once a connection is made, its outcome is the attempt's (the receiver may have the callback)."""
 
 import ipaddress
 from dataclasses import dataclass
@@ -10,6 +12,7 @@ from rx_router.callbacks.url_safety import CheckedUrl
 from rx_router.signing import signature_headers
 
 EVENT_ID_HEADER = 'x-event-id'
+MAX_ADDRESSES = 4  # each may take the connect timeout (5 s): four stay within the sender's time per attempt
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,18 @@ def signed_headers(secret: str, body: bytes, event_id: str, timestamp: str | Non
 
 
 def post(checked: CheckedUrl, body: bytes, headers: dict[str, str]) -> Attempt:
-    address = checked.addresses[0]
+    refused: Attempt | None = None
+    for address in checked.addresses[:MAX_ADDRESSES]:
+        attempt = _post_to(address, checked, body, headers)
+        if attempt is not None:
+            return attempt
+        refused = Attempt(False, None, 'connection failed (ConnectError)')
+    assert refused is not None  # a checked URL has at least one address
+    return refused
+
+
+def _post_to(address: str, checked: CheckedUrl, body: bytes, headers: dict[str, str]) -> Attempt | None:
+    """The attempt at one address; None when no connection could be made (the next address may be tried)."""
     literal = f'[{address}]' if isinstance(ipaddress.ip_address(address.split('%', 1)[0]), ipaddress.IPv6Address) else address
     default_port = 443 if checked.scheme == 'https' else 80
     host_header = checked.host if checked.port == default_port else f'{checked.host}:{checked.port}'
@@ -39,6 +53,10 @@ def post(checked: CheckedUrl, body: bytes, headers: dict[str, str]) -> Attempt:
         response = http_clients.callbacks().post(
             url, content=body, headers={**headers, 'host': host_header}, extensions=extensions
         )
+    except httpx.ConnectError:
+        return None
+    except httpx.ConnectTimeout:
+        return None
     except httpx.TimeoutException:
         return Attempt(False, None, f'timeout after {http_clients.CALLBACK_TIMEOUT_SECONDS:.0f} s')
     except httpx.TransportError as exc:

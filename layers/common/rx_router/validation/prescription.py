@@ -57,8 +57,8 @@ def _callback_url(value: str) -> str:
         raise ValueError('Must be an absolute http(s) URL')
     if parts.username or parts.password:
         raise ValueError('Must not contain credentials')
-    if port == 0 or re.search(r'\s', value):
-        raise ValueError('Must be a valid URL')
+    if port == 0 or re.search(r'[\s\x00-\x1f\x7f]', value):
+        raise ValueError('Must be a valid URL (no spaces or control characters)')
     return value
 
 
@@ -91,6 +91,11 @@ def _positive_number(value: Any) -> int | float:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+# Identifiers the router derives keys from (the dedup key joins source and sourceOrderId with \x1f): printable
+# text only, so no two different pairs can join to the same key.
+_PRINTABLE = _check(lambda value: not re.search(r'[\x00-\x1f\x7f]', value), 'Must not contain control characters')
+Identifier100 = Annotated[str, Field(min_length=1, max_length=100), _PRINTABLE]
+Identifier200 = Annotated[str, Field(min_length=1, max_length=200), _PRINTABLE]
 Text50 = Annotated[str, Field(min_length=1, max_length=50)]
 Text100 = Annotated[str, Field(min_length=1, max_length=100)]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
@@ -205,8 +210,8 @@ class Clinical(WireModel):
 
 
 class PrescriptionSubmission(WireModel):
-    source: Text100
-    source_order_id: Text200
+    source: Identifier100
+    source_order_id: Identifier200
     callback_url: Annotated[str, Field(max_length=2048), AfterValidator(_callback_url)]
     patient: Patient
     ship_to: ShipTo

@@ -4,6 +4,7 @@ create their tables from these models so the two cannot drift unnoticed (tests/u
 Table names come from settings when a table is first used, never from the environment at import.
 """
 
+import json
 from typing import Any
 
 from pynamodb.attributes import (
@@ -30,6 +31,23 @@ class TableName:
     def __get__(self, instance: Any, owner: Any) -> str:
         name: str = getattr(settings(), self.setting)
         return name
+
+
+class CompactJSONAttribute(JSONAttribute):
+    """JSON stored as unescaped UTF-8 without spaces: DynamoDB bills and limits an item by its UTF-8 bytes, and
+    pynamodb's JSONAttribute escapes every non-ASCII character (up to 12 bytes for one emoji), which let a valid
+    submission outgrow the 400 KB item limit. Text that cannot be UTF-8 (a lone surrogate a pharmacy's answer
+    may carry) keeps its escapes, losing nothing. Reads as JSONAttribute does, so old items read unchanged."""
+
+    def serialize(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        compact = json.dumps(value, ensure_ascii=False, separators=(',', ':'))
+        try:
+            compact.encode('utf-8')
+        except UnicodeEncodeError:
+            return json.dumps(value, separators=(',', ':'))
+        return compact
 
 
 class TableOptions:
@@ -72,7 +90,7 @@ class PharmacyConfigModel(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    record = JSONAttribute()
+    record = CompactJSONAttribute()
     updated_at = UnicodeAttribute(attr_name='updatedAt')
 
 
@@ -96,7 +114,7 @@ class TimelineModel(Model):
 
     submission_id = UnicodeAttribute(hash_key=True, attr_name='submissionId')
     key = UnicodeAttribute(range_key=True)
-    event = JSONAttribute()
+    event = CompactJSONAttribute()
 
 
 class PharmacyOrderIndex(GlobalSecondaryIndex['SubmissionModel']):  # type: ignore[no-untyped-call]
@@ -137,25 +155,25 @@ class SubmissionModel(Model):
     product = UnicodeAttribute(null=True)
     pharmacy = UnicodeAttribute()
     pharmacy_type = UnicodeAttribute(null=True, attr_name='pharmacyType')
-    routing_decision = JSONAttribute(null=True, attr_name='routingDecision')
+    routing_decision = CompactJSONAttribute(null=True, attr_name='routingDecision')
     pharmacy_order_id = UnicodeAttribute(null=True, attr_name='pharmacyOrderId')
     status = UnicodeAttribute()
     held_from = UnicodeAttribute(null=True, attr_name='heldFrom')
     pharmacy_status = UnicodeAttribute(null=True, attr_name='pharmacyStatus')
-    packages = JSONAttribute(null=True)
+    packages = CompactJSONAttribute(null=True)
     # The latest package, kept for records written before `packages` existed.
     tracking_number = UnicodeAttribute(null=True, attr_name='trackingNumber')
     carrier = UnicodeAttribute(null=True)
     error_message = UnicodeAttribute(null=True, attr_name='errorMessage')
     test = BooleanAttribute()
     body_hash = UnicodeAttribute(attr_name='bodyHash')
-    request_payload = JSONAttribute(attr_name='requestPayload')
-    response_payload = JSONAttribute(null=True, attr_name='responsePayload')
+    request_payload = CompactJSONAttribute(attr_name='requestPayload')
+    response_payload = CompactJSONAttribute(null=True, attr_name='responsePayload')
     # The events of the submit phase (received, routed, sent, answered), written with the submission itself.
-    events = JSONAttribute(null=True)
+    events = CompactJSONAttribute(null=True)
     history = ListAttribute(of=LegacyHistoryEntry, null=True)  # status changes of records written before `events`
     callback_kind = UnicodeAttribute(null=True, attr_name='callbackKind')
-    last_callback = JSONAttribute(null=True, attr_name='lastCallback')  # records written before the timeline
+    last_callback = CompactJSONAttribute(null=True, attr_name='lastCallback')  # records written before the timeline
     submitted_at = UnicodeAttribute(null=True, attr_name='submittedAt')
     status_queryable = BooleanAttribute(null=True, attr_name='statusQueryable')
     refill_of = UnicodeAttribute(null=True, attr_name='refillOf')  # a refill: the submission it fills again

@@ -116,3 +116,20 @@ def test_callback_url_is_checked_again_at_send(
     assert sender(sqs_event_for_queued_job(), LambdaContext())['batchItemFailures']
     assert receiver.requests == []
     assert 'public internet' in last_callback(created['submissionId'])['error']
+
+
+def test_callbacks_are_signed_with_the_current_secret_without_waiting_for_the_cache(
+    creds: Credentials, pharmacies: FakePharmacies, receiver: Receiver
+) -> None:
+    submit_handler(submit_event(creds, submission()), LambdaContext())
+    rotated = clients.rotate_secret(creds.api_key)  # the cached record (from the submit) still has the old one
+    sender(sqs_event_for_queued_job(), LambdaContext())
+    [request] = receiver.requests
+    assert request.headers['x-signature'] == signature(rotated.api_secret, request.headers['x-timestamp'], request.content)
+
+
+def test_a_revoked_client_gets_no_more_callbacks(creds: Credentials, pharmacies: FakePharmacies, receiver: Receiver) -> None:
+    submit_handler(submit_event(creds, submission()), LambdaContext())
+    clients.revoke(creds.api_key)
+    sender(sqs_event_for_queued_job(), LambdaContext())
+    assert receiver.requests == []

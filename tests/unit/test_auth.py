@@ -19,6 +19,7 @@ def request(body: bytes, timestamp: str, signature: str, api_key: str = 'rxk_acm
 @pytest.fixture(autouse=True)
 def known_client(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, 'find_active_client', lambda key: CLIENT if key == 'rxk_acme' else None)
+    monkeypatch.setattr(auth, 'recheck_client', lambda key: None)  # the stored record is the cached one
     monkeypatch.setattr(auth, 'utc_now', lambda: NOW)
 
 

@@ -11,7 +11,7 @@ from rx_router.constant_time import matches_any
 from rx_router.errors import Unauthorized
 from rx_router.settings import settings
 from rx_router.signing import EMPTY_BODY, signature
-from rx_router.store.clients import ApiClient, find_active_client
+from rx_router.store.clients import ApiClient, find_active_client, recheck_client
 
 
 def parse_timestamp(value: str) -> datetime:
@@ -37,10 +37,18 @@ def verify_request(request: ApiRequest) -> ApiClient:
     if not (api_key and timestamp and provided):
         raise Unauthorized('missing_header')
     check_fresh(timestamp, settings().signature_tolerance_seconds)
+    body = request.raw_body or EMPTY_BODY
     client = find_active_client(api_key)
     if client is None:
         raise Unauthorized('unknown_or_revoked_key')
-    body = request.raw_body or EMPTY_BODY
-    if not matches_any((signature(secret, timestamp, body) for secret in client.secrets), provided.strip().lower()):
-        raise Unauthorized('signature_mismatch')
-    return client
+    if _signed_by(client, timestamp, body, provided):
+        return client
+    # The cached record may predate a rotation: one fresh read, at most one per key and RECHECK_SECONDS.
+    fresh = recheck_client(api_key)
+    if fresh is not None and _signed_by(fresh, timestamp, body, provided):
+        return fresh
+    raise Unauthorized('signature_mismatch')
+
+
+def _signed_by(client: ApiClient, timestamp: str, body: bytes, provided: str) -> bool:
+    return matches_any((signature(secret, timestamp, body) for secret in client.secrets), provided.strip().lower())

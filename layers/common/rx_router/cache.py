@@ -33,8 +33,13 @@ class TtlCache[K, V]:
         return value
 
     def peek(self, key: K) -> V | None:
+        found = self.peek_entry(key)
+        return found[0] if found is not None else None
+
+    def peek_entry(self, key: K) -> tuple[V] | None:
+        """The cached value in a 1-tuple (so a cached None is told from no entry), or None."""
         found = self._entries.get(key)
-        return found[1] if found is not None and found[0] > time.monotonic() else None
+        return (found[1],) if found is not None and found[0] > time.monotonic() else None
 
     def put(self, key: K, value: V, ttl: float | None = None) -> None:
         now = time.monotonic()

@@ -17,7 +17,7 @@ from rx_router.callbacks.jobs import CallbackJob, attempt_event
 from rx_router.observability import logger
 from rx_router.settings import settings
 from rx_router.store import timeline
-from rx_router.store.clients import find_active_client
+from rx_router.store.clients import read_active_client
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -27,7 +27,7 @@ class CallbackNotDelivered(Exception):
 
 
 def attempt_delivery(job: CallbackJob) -> delivery.Attempt:
-    client = find_active_client(job.api_key)
+    client = read_active_client(job.api_key)  # as stored now: signed with the current secret, never a revoked one
     if client is None:
         return delivery.Attempt(False, None, 'API client revoked or unknown')
     try:

@@ -34,7 +34,12 @@ class IssuedCredentials:
     api_secret: str
 
 
-_cache: TtlCache[str, ApiClient] = TtlCache(lambda: settings().api_client_cache_seconds)
+_cache: TtlCache[str, ApiClient | None] = TtlCache(lambda: settings().api_client_cache_seconds)
+# A key that is unknown or revoked is remembered briefly too, so requests with it cannot each cost a read.
+UNKNOWN_KEY_SECONDS = 5
+# At most one fresh read per key and second per container when a signature does not match the cached record.
+RECHECK_SECONDS = 1
+_rechecked: TtlCache[str, bool] = TtlCache(lambda: RECHECK_SECONDS)
 
 
 def _secrets(item: ApiClientModel) -> list[str]:
@@ -47,16 +52,32 @@ def _to_client(item: ApiClientModel) -> ApiClient:
 
 
 def find_active_client(api_key: str) -> ApiClient | None:
-    """Active client for a key, cached briefly per container (revocation takes effect within the TTL)."""
-    cached = _cache.peek(api_key)
-    if cached is not None:
-        return cached
-    item = table.get(ApiClientModel, {'api_key': api_key}, consistent=False)
+    """Active client for a key, cached per container for API_CLIENT_CACHE_SECONDS (an unknown or revoked key
+    for UNKNOWN_KEY_SECONDS)."""
+    found = _cache.peek_entry(api_key)
+    if found is not None:
+        return found[0]
+    return read_active_client(api_key)
+
+
+def read_active_client(api_key: str) -> ApiClient | None:
+    """The client as stored now (a consistent read), which the cache then keeps."""
+    item = table.get(ApiClientModel, {'api_key': api_key}, consistent=True)
     if item is None or not item.active or not item.secrets:
+        _cache.put(api_key, None, ttl=UNKNOWN_KEY_SECONDS)
         return None
     client = _to_client(item)
     _cache.put(api_key, client)
     return client
+
+
+def recheck_client(api_key: str) -> ApiClient | None:
+    """After a signature failed against the cached record: the stored record, read fresh at most once per key
+    and RECHECK_SECONDS (so a secret rotated a moment ago is accepted at once); None when no fresh read is due."""
+    if _rechecked.peek(api_key):
+        return None
+    _rechecked.put(api_key, True)
+    return read_active_client(api_key)
 
 
 def create_client(name: str) -> IssuedCredentials:

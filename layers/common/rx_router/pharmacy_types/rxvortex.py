@@ -7,6 +7,7 @@ token and the order. Drugs are the catalog's `preset_catalog_id`s. Webhooks: POS
 Status: GET /api/v1/orders/{id}; cancel: DELETE /api/v1/orders/{id}, until shipped (409 after).
 """
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 from urllib.parse import quote
 
@@ -223,35 +224,30 @@ class RxVortex(PharmacyType):
 
     def send(self, native: dict[str, Any], *, test: bool) -> PharmacyAccepted:
         base_url = self._base_url(test)
-        try:
-            body = self._post_order(base_url, native, self._token(base_url))
-        except PharmacyFailed as failure:
-            if failure.http_status != 401:
-                raise
-            # An expired or revoked token: the order was not accepted, so one retry with a new token is safe.
-            body = self._post_order(base_url, native, self._token(base_url, refresh=True))
+        url = base_url + ORDERS_PATH
+        body = self._with_token(base_url, lambda headers: post_json(self.http, self.label, url, native, headers))
         order_id = body.get('order_tracking_id') if isinstance(body, dict) else None
         if not order_id:
             raise PharmacyFailed(f'{self.label} accepted the request but returned no order_tracking_id', raw=body)
         return PharmacyAccepted(order_id=str(order_id), raw=body)
 
-    def _post_order(self, base_url: str, native: dict[str, Any], token: str) -> Any:
-        return post_json(self.http, self.label, base_url + ORDERS_PATH, native, {'authorization': f'Bearer {token}'})
+    def _with_token(self, base_url: str, call: Callable[[dict[str, str]], Any]) -> Any:
+        """`call` with the bearer token's headers. A 401 (an expired or revoked token) means the pharmacy did not
+        act on the request, so it is made once more with a new token."""
+        try:
+            return call({'authorization': f'Bearer {self._token(base_url)}'})
+        except PharmacyFailed as failure:
+            if failure.http_status != 401:
+                raise
+        return call({'authorization': f'Bearer {self._token(base_url, refresh=True)}'})
 
     def _authorised(self, method: str, pharmacy_order_id: str, *, test: bool) -> Any:
-        """A call on one order with the bearer token (renewed once if it was refused)."""
+        """A GET (status) or DELETE (cancel) of one order."""
         base_url = self._base_url(test)
         url = f'{base_url}{ORDERS_PATH}/{quote(pharmacy_order_id, safe="")}'
-        for refresh in (False, True):
-            headers = {'authorization': f'Bearer {self._token(base_url, refresh=refresh)}'}
-            try:
-                if method == 'GET':
-                    return get_json(self.http, self.label, url, headers)
-                return request_json(self.http, self.label, method, url, headers)
-            except PharmacyFailed as failure:
-                if failure.http_status != 401 or refresh:
-                    raise
-        raise AssertionError('unreachable')
+        if method == 'GET':
+            return self._with_token(base_url, lambda headers: get_json(self.http, self.label, url, headers))
+        return self._with_token(base_url, lambda headers: request_json(self.http, self.label, method, url, headers))
 
     def status(self, pharmacy_order_id: str, *, test: bool) -> PharmacyReport:
         body = self._authorised('GET', pharmacy_order_id, test=test)
@@ -286,23 +282,20 @@ class RxVortex(PharmacyType):
 
 
 def _queried_report(order_id: str, body: dict[str, Any]) -> PharmacyReport:
-    status, raw = None, None
-    for field, vocabulary in _QUERIED:
-        value = body.get(field)
-        if isinstance(value, str) and value.strip():
-            raw = raw or value.strip()
-            status = vocabulary.get(value.strip().lower())
-            if status is not None:
-                raw = value.strip()
-                break
-    tracking, carrier = body.get('trackingnumber'), body.get('shippingcarrier')
+    """The first status field whose word the router knows sets the status; with none, the first word is kept raw."""
+    words = [(word, vocabulary) for field, vocabulary in _QUERIED if (word := _text(body.get(field)))]
+    raw, status = next(((w, v[w.lower()]) for w, v in words if w.lower() in v), (words[0][0] if words else None, None))
     return PharmacyReport(
         order_id=order_id,
         raw_status=raw,
         status=status,
-        tracking_number=tracking if isinstance(tracking, str) and tracking else None,
-        carrier=carrier if isinstance(carrier, str) and carrier else None,
+        tracking_number=_text(body.get('trackingnumber')),
+        carrier=_text(body.get('shippingcarrier')),
     )
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
 
 
 PHARMACY_TYPE = RxVortex

@@ -41,10 +41,9 @@ def sync(submission: Submission) -> Synced:
     has no status query, the order is not at a pharmacy or is finished there); PharmacyFailed when the pharmacy
     does not answer."""
     cannot = f'Pharmacy {submission.pharmacy} ({submission.pharmacy_type}) answers no status queries'
-    if not submission.awaits_pharmacy or submission.pharmacy_order_id is None:
-        capable_pharmacy(submission, Capability.STATUS, cannot)  # the type's refusal first, when it has one
-        raise Conflict(f'The submission is {submission.status.value}: there is nothing to ask its pharmacy')
     pharmacy = capable_pharmacy(submission, Capability.STATUS, cannot)
+    if not submission.awaits_pharmacy or submission.pharmacy_order_id is None:
+        raise Conflict(f'The submission is {submission.status.value}: there is nothing to ask its pharmacy')
     report = pharmacy.status(submission.pharmacy_order_id, test=submission.test)
     before = submission.status
     submission, change = apply_report(submission, report, source=SOURCE, key=_key(report), kind=EventKind.PHARMACY_REPORTED)

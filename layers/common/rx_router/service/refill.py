@@ -18,19 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rx_router.api.request import ApiRequest, json_body
 from rx_router.api.responses import ApiResponse
-from rx_router.callbacks import jobs
 from rx_router.clock import iso_timestamp
 from rx_router.domain.events import EventKind, TimelineEvent
 from rx_router.domain.statuses import Status
 from rx_router.domain.submission import Submission
 from rx_router.errors import BadRequest, Conflict
-from rx_router.observability import exception_summary, logger
+from rx_router.observability import logger
 from rx_router.pharmacy_types.base import Capability, PharmacyType
-from rx_router.pharmacy_types.outcomes import PharmacyFailed
-from rx_router.redaction import scrub
 from rx_router.service.capable_pharmacy import capable_pharmacy
 from rx_router.service.get_submission import owned_submission
-from rx_router.service.submit import UNEXPECTED, replay, result_response
+from rx_router.service.submit import replay, result_response, send_and_record
 from rx_router.store import submissions, timeline
 from rx_router.store.clients import ApiClient
 from rx_router.validation.errors import validation_failed
@@ -81,21 +78,11 @@ def refill_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
     number = refill.refill_number
     timeline.record(original.id, _requested(client, refill, number))
     logger.thread_safe_append_keys(submission_id=refill.id, refill_of=original.id, pharmacy=refill.pharmacy)
-    assert original.pharmacy_order_id is not None
-    refill.sent(iso_timestamp())
-    try:
-        accepted = pharmacy.refill(original.pharmacy_order_id, refill_id=refill.id, test=original.test)
-        refill.accepted(accepted.order_id, scrub(accepted.raw), iso_timestamp())
-    except PharmacyFailed as failure:
-        refill.failed(failure.message, scrub(failure.raw), iso_timestamp(), http_status=failure.http_status)
-        logger.warning('pharmacy refused refill', extra={'pharmacy_http_status': failure.http_status})
-        if failure.http_status is not None and 400 <= failure.http_status < 500:
-            submissions.release_refill(original)  # definitely not filled: the refill may be asked for again
-    except Exception as exc:  # noqa: BLE001
-        refill.failed(UNEXPECTED, None, iso_timestamp())
-        logger.error('refill failed unexpectedly', extra=exception_summary(exc))
-    submissions.record_outcome(refill)
-    jobs.enqueue(refill)
+    order_id = original.pharmacy_order_id
+    assert order_id is not None
+    refused = send_and_record(refill, lambda: pharmacy.refill(order_id, refill_id=refill.id, test=original.test), 'refill')
+    if refused is not None and refused.http_status is not None and 400 <= refused.http_status < 500:
+        submissions.release_refill(original)  # definitely not filled: the refill may be asked for again
     return result_response(refill)
 
 

@@ -10,6 +10,7 @@ pharmacy may have the order) and queues that callback, so no submission stays pe
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,7 +26,7 @@ from rx_router.observability import exception_summary, logger
 from rx_router.pharmacies import adapters
 from rx_router.pharmacy_types import registry
 from rx_router.pharmacy_types.base import Capability
-from rx_router.pharmacy_types.outcomes import PharmacyFailed
+from rx_router.pharmacy_types.outcomes import PharmacyAccepted, PharmacyFailed
 from rx_router.redaction import scrub
 from rx_router.routing.resolve import Decision, Request, resolve
 from rx_router.store import submissions
@@ -177,18 +178,27 @@ def submit_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
 
     # Outcome fields ride on the endpoint's one `request` line (and on any warning before it).
     logger.thread_safe_append_keys(submission_id=submission.id, pharmacy=submission.pharmacy, test=rx.test)
+    send_and_record(submission, lambda: pharmacy.send(native, test=rx.test), 'submission')
+    return result_response(submission)
+
+
+def send_and_record(submission: Submission, send: Callable[[], PharmacyAccepted], what: str) -> PharmacyFailed | None:
+    """A reserved (pending) submission sent to its pharmacy by `send`: the answer recorded with its events and its
+    callback queued, whatever happens. Returns the pharmacy's refusal, if it refused."""
     submission.sent(iso_timestamp())
+    refused = None
     try:
-        accepted = pharmacy.send(native, test=rx.test)
+        accepted = send()
         submission.accepted(accepted.order_id, scrub(accepted.raw), iso_timestamp())
         logger.thread_safe_append_keys(pharmacy_order_id=accepted.order_id)
     except PharmacyFailed as failure:
+        refused = failure
         submission.failed(failure.message, scrub(failure.raw), iso_timestamp(), http_status=failure.http_status)
-        logger.warning('pharmacy refused submission', extra={'pharmacy_http_status': failure.http_status})
+        logger.warning(f'pharmacy refused {what}', extra={'pharmacy_http_status': failure.http_status})
     except Exception as exc:  # noqa: BLE001
         # Never leave a reserved submission pending: a replay must answer, and ops must see it failed.
         submission.failed(UNEXPECTED, None, iso_timestamp())
-        logger.error('submission failed unexpectedly', extra=exception_summary(exc))
+        logger.error(f'{what} failed unexpectedly', extra=exception_summary(exc))
     submissions.record_outcome(submission)
     jobs.enqueue(submission)
-    return result_response(submission)
+    return refused

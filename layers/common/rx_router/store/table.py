@@ -131,17 +131,11 @@ def update_request(
 
 def update(model: type[Model], key: Values, *, set_values: Values, remove: tuple[str, ...] = (), condition: Condition) -> None:
     """Sets (and removes) attributes of an existing item, if `condition` holds (raises ConditionFailed otherwise)."""
-    request = update_request(model, key, set_values=set_values, remove=remove, condition=condition)
-    try:
-        aws.dynamodb().update_item(**request)
-    except ClientError as exc:
-        if _condition_failed(exc):
-            raise ConditionFailed() from None
-        raise
+    _update_item(update_request(model, key, set_values=set_values, remove=remove, condition=condition))
 
 
-def add_request(model: type[Model], key: Values, name: str, amount: int, *, condition: Condition) -> dict[str, Any]:
-    """Adds `amount` to a number attribute (DynamoDB's ADD: concurrent additions all count)."""
+def add(model: type[Model], key: Values, name: str, amount: int, *, condition: Condition) -> None:
+    """Adds `amount` to a number attribute (DynamoDB's ADD: concurrent additions all count), if `condition` holds."""
     attribute = _attribute(model, name)
     request = {
         'TableName': model.Meta.table_name,
@@ -150,12 +144,12 @@ def add_request(model: type[Model], key: Values, name: str, amount: int, *, cond
         'ExpressionAttributeNames': {f'#{attribute.attr_name}': attribute.attr_name},
         'ExpressionAttributeValues': {f':add_{attribute.attr_name}': typed(attribute, amount)},
     }
-    return _with_condition(request, condition)
+    _update_item(_with_condition(request, condition))
 
 
-def add(model: type[Model], key: Values, name: str, amount: int, *, condition: Condition) -> None:
+def _update_item(request: dict[str, Any]) -> None:
     try:
-        aws.dynamodb().update_item(**add_request(model, key, name, amount, condition=condition))
+        aws.dynamodb().update_item(**request)
     except ClientError as exc:
         if _condition_failed(exc):
             raise ConditionFailed() from None

@@ -74,6 +74,30 @@ def test_replayed_duplicate_queues_no_second_callback(creds: Credentials, pharma
     assert len(queued_jobs()) == 1
 
 
+def test_a_replay_answers_what_the_first_request_answered_after_the_order_moved_on(
+    creds: Credentials, pharmacies: FakePharmacies
+) -> None:
+    first = submit_handler(submit_event(creds, submission(routing={'patientState': 'WA'})), LambdaContext())
+    created = response_json(first)
+    hook('boothwyn', {'caseId': created['pharmacyOrderId'], 'trackingNumber': '794644790132', 'rxStatus': 'shipped'})
+    hook('boothwyn', {'caseId': created['pharmacyOrderId'], 'rxStatus': 'delivered'})
+    assert record(creds, created['submissionId'])['status'] == 'delivered'
+    again = submit_handler(submit_event(creds, submission(routing={'patientState': 'WA'})), LambdaContext())
+    assert (again['statusCode'], response_json(again)) == (201, created)
+    assert created['status'] == 'submitted'
+    assert again['headers']['idempotent-replayed'] == 'true'
+    assert len(pharmacies.orders()) == 1
+
+
+def test_a_replay_of_a_failed_submit_answers_the_failure_again(creds: Credentials, pharmacies: FakePharmacies) -> None:
+    pharmacies.fail_with = 500
+    first = submit_handler(submit_event(creds, submission(routing={'patientState': 'WA'})), LambdaContext())
+    pharmacies.fail_with = None
+    again = submit_handler(submit_event(creds, submission(routing={'patientState': 'WA'})), LambdaContext())
+    assert (again['statusCode'], response_json(again)) == (502, response_json(first))
+    assert response_json(again)['status'] == 'failed'
+
+
 def test_boothwyn_ship_then_deliver(creds: Credentials, pharmacies: FakePharmacies) -> None:
     created = create(creds)
     queued_jobs()

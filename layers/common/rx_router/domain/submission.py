@@ -112,6 +112,14 @@ class Submission:
         self.new_events.append(event)
 
     @property
+    def answered_status(self) -> Status:
+        """The status the submit (or refill) request answered with, whatever happened to the order since: a repeated
+        request answers it again. Accepted orders answered `submitted`; one the pharmacy never took, `failed`."""
+        if self.pharmacy_order_id is not None:
+            return Status.SUBMITTED
+        return self.status
+
+    @property
     def awaits_pharmacy(self) -> bool:
         """At a pharmacy and not finished there: the status a status query could move."""
         current = self.held_from if self.status is Status.ON_HOLD else self.status

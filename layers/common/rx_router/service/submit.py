@@ -52,13 +52,16 @@ def body_hash(wire: dict[str, Any]) -> str:
 
 
 def result_body(submission: Submission) -> dict[str, Any]:
+    """The submit's answer: the same for every repeat of the request, however the order moved on since (GET has
+    its current status)."""
+    answered = submission.answered_status
     body: dict[str, Any] = {
         'submissionId': submission.id,
         'pharmacy': submission.pharmacy,
-        'status': submission.status.value,
+        'status': answered.value,
         'pharmacyOrderId': submission.pharmacy_order_id,
     }
-    if submission.status is Status.FAILED:
+    if answered is Status.FAILED:
         body['error'] = submission.error_message
     if submission.refill_of is not None:
         body.update(refillOf=submission.refill_of, refillNumber=submission.refill_number)
@@ -69,7 +72,7 @@ def result_response(submission: Submission, *, replayed: bool = False) -> ApiRes
     headers = {REPLAYED_HEADER: 'true'} if replayed else {}
     if submission.status is Status.PENDING:
         raise Conflict(IN_PROGRESS, submissionId=submission.id)
-    status = 502 if submission.status is Status.FAILED else 201
+    status = 502 if submission.answered_status is Status.FAILED else 201
     return ApiResponse(status, result_body(submission), headers)
 
 

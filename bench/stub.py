@@ -45,6 +45,7 @@ RESOURCES = {
     'PHARMACY_CONFIG_TABLE': 'bench-pharmacy-config',
     'SUBMISSIONS_TABLE': 'bench-submissions',
     'TIMELINE_TABLE': 'bench-timeline',
+    'PRESCRIPTION_GATES_TABLE': 'bench-prescription-gates',
     'PHARMACY_CREDENTIALS_SECRET': 'bench/pharmacy-credentials',
     'WEBHOOK_SECRETS_SECRET': 'bench/webhook-secrets',
     'CALLBACK_QUEUE_URL': 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-callbacks',

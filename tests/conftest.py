@@ -13,6 +13,7 @@ TEST_ENV = {
     'PHARMACY_CONFIG_TABLE': 'test-pharmacy-config',
     'SUBMISSIONS_TABLE': 'test-submissions',
     'TIMELINE_TABLE': 'test-timeline',
+    'PRESCRIPTION_GATES_TABLE': 'test-prescription-gates',
     'PHARMACY_CREDENTIALS_SECRET': 'test/pharmacy-credentials',
     'WEBHOOK_SECRETS_SECRET': 'test/webhook-secrets',
     'CALLBACK_QUEUE_URL': 'https://sqs.us-east-1.amazonaws.com/123456789012/test-callbacks',

@@ -42,6 +42,7 @@ STACK_OUTPUT_ENV = {
     'PharmacyConfigTableName': 'PHARMACY_CONFIG_TABLE',
     'SubmissionsTableName': 'SUBMISSIONS_TABLE',
     'TimelineTableName': 'TIMELINE_TABLE',
+    'PrescriptionGatesTableName': 'PRESCRIPTION_GATES_TABLE',
     'PharmacyCredentialsSecretArn': 'PHARMACY_CREDENTIALS_SECRET',
     'WebhookSecretsSecretArn': 'WEBHOOK_SECRETS_SECRET',
     'CallbackQueueUrl': 'CALLBACK_QUEUE_URL',
@@ -348,6 +349,20 @@ def pharmacies_list(args: argparse.Namespace, local: Any) -> None:
     from rx_router.store.config import load_config
 
     emit([camel(p) for _, p in sorted(load_config().pharmacies.items())])
+
+
+PROVIDER_WEBHOOKS = ('beluga',)  # prescription providers' webhook-secrets entries (not pharmacy instances)
+
+
+def providers_set_secret(args: argparse.Namespace, local: Any) -> None:
+    from rx_router.settings import settings
+    from rx_router.store import secrets
+
+    values = read_webhook_secrets(args.webhook_secret_file)
+    assert values is not None  # the option is required
+    with restoring_secrets([settings().webhook_secrets_secret]):
+        secrets.put_webhook_secrets(args.provider, values)
+    emit({'provider': args.provider, 'webhookSecrets': len(values)})
 
 
 def pharmacies_show(args: argparse.Namespace, local: Any) -> None:
@@ -826,6 +841,13 @@ def parser() -> argparse.ArgumentParser:
     revoke.set_defaults(run=clients_revoke)
 
     add_pharmacy_commands(groups)
+    providers = groups.add_parser('providers', help='prescription providers (Beluga)').add_subparsers(
+        dest='command', required=True
+    )
+    secret = providers.add_parser('set-secret', help="the secret(s) a provider's webhook must present, one a line")
+    secret.add_argument('provider', choices=PROVIDER_WEBHOOKS)
+    secret.add_argument('--webhook-secret-file', metavar='FILE', required=True, help='one secret a line (two while rotating)')
+    secret.set_defaults(run=providers_set_secret)
     add_catalog_commands(groups)
     add_product_commands(groups)
     add_route_commands(groups)

@@ -23,7 +23,11 @@ from rx_router.store.models import ALL_MODELS
 from tests.fake_pharmacies import FakePharmacies
 from tests.support import SEED_PARAMETERS, Credentials
 
-WEBHOOK_SECRETS = {'boothwyn': ['boothwyn-hook-secret'], 'strive': ['strive-hook-old', 'strive-hook-new']}
+WEBHOOK_SECRETS = {
+    'boothwyn': ['boothwyn-hook-secret'],
+    'strive': ['strive-hook-old', 'strive-hook-new'],
+    'beluga': ['beluga-hook-old', 'beluga-hook-secret'],
+}
 # What hosts in tests resolve to: the public example.com address, or a test's own choice.
 FAKE_DNS: dict[str, list[str]] = {}
 

@@ -12,6 +12,7 @@ OUTPUTS = {
     'PharmacyConfigTableName': os.environ['PHARMACY_CONFIG_TABLE'],
     'SubmissionsTableName': os.environ['SUBMISSIONS_TABLE'],
     'TimelineTableName': os.environ['TIMELINE_TABLE'],
+    'PrescriptionGatesTableName': os.environ['PRESCRIPTION_GATES_TABLE'],
     'PharmacyCredentialsSecretArn': os.environ['PHARMACY_CREDENTIALS_SECRET'],
     'WebhookSecretsSecretArn': os.environ['WEBHOOK_SECRETS_SECRET'],
     'CallbackQueueUrl': os.environ['CALLBACK_QUEUE_URL'],

@@ -11,7 +11,14 @@ from tests.support import EVENTS
 from tests.template import http_routes, resources, template
 
 FUNCTIONS = resources('AWS::Serverless::Function')
-TABLE_ENV = {'API_CLIENTS_TABLE', 'ROUTING_TABLE', 'PHARMACY_CONFIG_TABLE', 'SUBMISSIONS_TABLE', 'TIMELINE_TABLE'}
+TABLE_ENV = {
+    'API_CLIENTS_TABLE',
+    'ROUTING_TABLE',
+    'PHARMACY_CONFIG_TABLE',
+    'SUBMISSIONS_TABLE',
+    'TIMELINE_TABLE',
+    'PRESCRIPTION_GATES_TABLE',
+}
 
 
 def table_for(model: Any) -> dict[str, Any]:
@@ -24,6 +31,9 @@ def table_for(model: Any) -> dict[str, Any]:
     return template()['Resources'][_logical_id(model)]['Properties']
 
 
+TABLES = ('ApiClientsTable', 'RoutingTable', 'PharmacyConfigTable', 'SubmissionsTable', 'TimelineTable', 'PrescriptionGatesTable')
+
+
 def _logical_id(model: Any) -> str:
     return {
         'ApiClientModel': 'ApiClientsTable',
@@ -31,6 +41,7 @@ def _logical_id(model: Any) -> str:
         'PharmacyConfigModel': 'PharmacyConfigTable',
         'SubmissionModel': 'SubmissionsTable',
         'TimelineModel': 'TimelineTable',
+        'PrescriptionGateModel': 'PrescriptionGatesTable',
     }[model.__name__]
 
 
@@ -110,7 +121,7 @@ def test_reconciliation_is_scheduled_only_once_its_index_exists() -> None:
     assert deployed(event['Properties'], {'OpenOrderIndex': 'Defer'})['Enabled'] is False
 
 
-@pytest.mark.parametrize('name', ['ApiClientsTable', 'RoutingTable', 'PharmacyConfigTable', 'SubmissionsTable', 'TimelineTable'])
+@pytest.mark.parametrize('name', sorted(TABLES))
 def test_tables_are_encrypted_on_demand_recoverable_and_retained(name: str) -> None:
     table = template()['Resources'][name]
     assert table['DeletionPolicy'] == 'Retain'
@@ -132,6 +143,7 @@ def test_routes_are_the_spec_routes() -> None:
         'POST /rx/webhooks/strive': 'RxVortexWebhookFunction',
         'POST /rx/webhooks/dispensepro': 'DispenseProWebhookFunction',
         'POST /rx/webhooks/lifefile': 'LifeFileWebhookFunction',
+        'POST /rx/webhooks/beluga': 'BelugaWebhookFunction',
     }
 
 

@@ -33,6 +33,7 @@ class Settings(BaseModel):
     submissions_table: Name
     pharmacy_config_table: Name
     timeline_table: Name
+    prescription_gates_table: Name
     pharmacy_credentials_secret: Name
     webhook_secrets_secret: Name
     callback_queue_url: Name

@@ -58,6 +58,8 @@ def submission_view(submission: Submission, events: list[TimelineEvent]) -> dict
         'refillOf': submission.refill_of,
         'refillNumber': submission.refill_number,
         'refillsUsed': submission.refills_used,
+        'prescription': submission.prescription_gate,
+        'prescriptionWritten': submission.prescription_written,
         'lastCallback': last_callback_view(events),
         'history': history_view(events),
     }

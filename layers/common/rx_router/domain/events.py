@@ -18,6 +18,7 @@ class EventKind(StrEnum):
     CLIENT_REQUEST = 'client_request'  # an API client asked for something after the submit (cancel, refill)
     CALLBACK = 'callback'  # one callback attempt (or a failure to queue one)
     OPERATOR = 'operator_action'
+    PRESCRIPTION = 'prescription'  # the prescription provider's news: written (release), mismatch (hold), cancelled
 
 
 Detail = Mapping[str, Any]

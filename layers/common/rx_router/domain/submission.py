@@ -94,6 +94,11 @@ class Submission:
     refill_number: int | None = None
     refills_used: int = 0  # an original: refills reserved so far (changed by the store's counter only)
     polled_at: str | None = None  # when reconciliation last asked the pharmacy
+    # A gated submission: the prescription it waits for ({provider, masterId, medId?}), what the provider said was
+    # written (recorded when it released the submission), and when that was.
+    prescription_gate: dict[str, Any] | None = None
+    prescription_written: dict[str, Any] | None = None
+    released_at: str | None = None
     version: int | None = None  # the store's optimistic lock: the version this copy was read at
     recorded_events: list[TimelineEvent] = field(default_factory=list)  # stored with the submission itself
     new_events: list[TimelineEvent] = field(default_factory=list)  # not stored yet
@@ -114,10 +119,24 @@ class Submission:
     @property
     def answered_status(self) -> Status:
         """The status the submit (or refill) request answered with, whatever happened to the order since: a repeated
-        request answers it again. Accepted orders answered `submitted`; one the pharmacy never took, `failed`."""
+        request answers it again. A gated submission answered `awaiting_prescription`; accepted orders answered
+        `submitted`; one the pharmacy never took, `failed`."""
+        if self.prescription_gate is not None:
+            return Status.AWAITING_PRESCRIPTION
         if self.pharmacy_order_id is not None:
             return Status.SUBMITTED
         return self.status
+
+    @property
+    def pending_since(self) -> str:
+        """When the submission became pending (was reserved, or released by its prescription)."""
+        return self.released_at or self.created_at
+
+    @property
+    def awaits_prescription(self) -> bool:
+        """Gated and not yet released: waiting, or held while waiting (a mismatch)."""
+        current = self.held_from if self.status is Status.ON_HOLD else self.status
+        return current is Status.AWAITING_PRESCRIPTION
 
     @property
     def awaits_pharmacy(self) -> bool:
@@ -128,6 +147,9 @@ class Submission:
     # --- the submit path --------------------------------------------------------------------------------
 
     def sent(self, at: str) -> None:
+        if self.prescription_gate is not None and self.prescription_written is None:
+            # The prescription boundary: every path to a pharmacy passes here.
+            raise InvalidTransition('a gated submission is never sent before its prescription is written')
         self.record(TimelineEvent(at, EventKind.SENT, ROUTER, actor=self.pharmacy, detail={'test': self.test}))
 
     def accepted(self, pharmacy_order_id: str, response: Any, at: str) -> Change:
@@ -156,6 +178,34 @@ class Submission:
                 detail={k: v for k, v in detail.items() if v is not None},
             )
         )
+
+    # --- the prescription gate ------------------------------------------------------------------------------
+
+    def prescription_released(self, written: dict[str, Any], at: str, *, source: str, key: str, detail: dict[str, Any]) -> Change:
+        """The prescription it waited for is written: pending, to be sent as a direct submit is."""
+        change = self._move_or_fail(Trigger.PRESCRIPTION_WRITTEN, at)
+        self.prescription_written, self.released_at, self.error_message = written, at, None
+        moved = {'from_status': change.from_status, 'to_status': change.to_status}
+        self.record(TimelineEvent(at, EventKind.PRESCRIPTION, source, **moved, detail=detail, key=key))
+        return change
+
+    def prescription_held(self, reason: str, at: str, *, source: str, key: str, detail: dict[str, Any]) -> Change:
+        """The prescription written is not the one ordered (or the order can no longer go where it was routed):
+        on hold for support, with the reason (safe to show: ids and product codes, never patient data)."""
+        change = self._move(Trigger.HOLD, at)
+        self.error_message, self.callback_kind = reason, 'initial'
+        self.record(
+            TimelineEvent(
+                at,
+                EventKind.PRESCRIPTION,
+                source,
+                from_status=change.from_status if change.moved else None,
+                to_status=change.to_status if change.moved else None,
+                detail={**detail, 'reason': reason},
+                key=key,
+            )
+        )
+        return change
 
     # --- the pharmacy's reports ---------------------------------------------------------------------------
 

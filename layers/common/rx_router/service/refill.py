@@ -27,7 +27,8 @@ from rx_router.observability import logger
 from rx_router.pharmacy_types.base import Capability, PharmacyType
 from rx_router.service.capable_pharmacy import capable_pharmacy
 from rx_router.service.get_submission import owned_submission
-from rx_router.service.submit import replay, result_response, send_and_record
+from rx_router.service.send import send_and_record
+from rx_router.service.submit import replay, result_response
 from rx_router.store import submissions, timeline
 from rx_router.store.clients import ApiClient
 from rx_router.validation.errors import validation_failed

@@ -10,7 +10,6 @@ pharmacy may have the order) and queues that callback, so no submission stays pe
 
 import hashlib
 import json
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,21 +21,20 @@ from rx_router.domain.events import EventKind, TimelineEvent
 from rx_router.domain.statuses import Status
 from rx_router.domain.submission import ROUTER, Submission
 from rx_router.errors import Conflict, Unprocessable, ValidationFailed
-from rx_router.observability import exception_summary, logger
+from rx_router.observability import logger
 from rx_router.pharmacies import adapters
 from rx_router.pharmacy_types import registry
 from rx_router.pharmacy_types.base import Capability
-from rx_router.pharmacy_types.outcomes import PharmacyAccepted, PharmacyFailed
-from rx_router.redaction import scrub
-from rx_router.routing.resolve import Decision, Request, resolve
-from rx_router.store import submissions
+from rx_router.routing.resolve import Decision, resolve
+from rx_router.service import prescription_gate
+from rx_router.service.send import routing_request, send_and_record
+from rx_router.store import prescription_gates, submissions
 from rx_router.store.clients import ApiClient
 from rx_router.store.config import cached_config
 from rx_router.validation.prescription import PrescriptionSubmission, parse_submission
 
 REPLAYED_HEADER = 'idempotent-replayed'
 IN_PROGRESS = 'A submission with this source and sourceOrderId is still being processed; retry in a few seconds'
-UNEXPECTED = 'Router error while submitting to the pharmacy: the pharmacy may have received the order; check before resubmitting'
 # Longer than the submit function may run (template.yaml: Timeout 29 s), so a record still pending after this
 # belongs to an invocation that died (timeout, out of memory) between reserving the key and recording the answer.
 ABANDONED_AFTER = timedelta(seconds=120)
@@ -59,7 +57,7 @@ def result_body(submission: Submission) -> dict[str, Any]:
         'submissionId': submission.id,
         'pharmacy': submission.pharmacy,
         'status': answered.value,
-        'pharmacyOrderId': submission.pharmacy_order_id,
+        'pharmacyOrderId': None if answered is Status.AWAITING_PRESCRIPTION else submission.pharmacy_order_id,
     }
     if answered is Status.FAILED:
         body['error'] = submission.error_message
@@ -70,16 +68,17 @@ def result_body(submission: Submission) -> dict[str, Any]:
 
 def result_response(submission: Submission, *, replayed: bool = False) -> ApiResponse:
     headers = {REPLAYED_HEADER: 'true'} if replayed else {}
-    if submission.status is Status.PENDING:
+    answered = submission.answered_status
+    if answered is Status.PENDING:
         raise Conflict(IN_PROGRESS, submissionId=submission.id)
-    status = 502 if submission.answered_status is Status.FAILED else 201
+    status = {Status.FAILED: 502, Status.AWAITING_PRESCRIPTION: 202}.get(answered, 201)
     return ApiResponse(status, result_body(submission), headers)
 
 
 def is_abandoned(submission: Submission) -> bool:
     if submission.status is not Status.PENDING:
         return False
-    return utc_now() - datetime.fromisoformat(submission.created_at) > ABANDONED_AFTER
+    return utc_now() - datetime.fromisoformat(submission.pending_since) > ABANDONED_AFTER
 
 
 def replay(existing: submissions.Existing) -> ApiResponse:
@@ -103,23 +102,13 @@ def replay(existing: submissions.Existing) -> ApiResponse:
     return result_response(submission, replayed=True)
 
 
-def routing_request(rx: PrescriptionSubmission) -> Request:
-    return Request(
-        state=rx.routing_state,
-        medication_name=rx.medication.name,
-        product_id=rx.medication.product_id,
-        preferred_pharmacy=rx.preferred_pharmacy,
-        test=rx.test,
-        has_dea_number=rx.prescriber.dea_number is not None,
-    )
-
-
 def new_submission(
     submission_id: str, client: ApiClient, rx: PrescriptionSubmission, wire: dict[str, Any], decision: Decision, digest: str
 ) -> Submission:
     now = iso_timestamp()
     submission = Submission(
         id=submission_id,
+        prescription_gate=rx.prescription.model_dump(by_alias=True, exclude_none=True) if rx.prescription else None,
         api_key_id=client.id,
         api_key=client.api_key,
         source=rx.source,
@@ -131,7 +120,7 @@ def new_submission(
         pharmacy=decision.pharmacy,
         pharmacy_type=decision.pharmacy_type,
         routing_decision=decision.view(),
-        status=Status.PENDING,
+        status=Status.AWAITING_PRESCRIPTION if rx.prescription else Status.PENDING,
         test=rx.test,
         body_hash=digest,
         request_payload=wire,
@@ -175,6 +164,8 @@ def submit_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
         return replay(existing)
 
     submission = new_submission(key.submission_id, client, rx, wire, decision, digest)
+    if submission.prescription_gate is not None:
+        return submit_gated(submission)
     existing = submissions.reserve(submission)
     if existing is not None:
         return replay(existing)
@@ -185,23 +176,19 @@ def submit_prescription(request: ApiRequest, client: ApiClient | None) -> ApiRes
     return result_response(submission)
 
 
-def send_and_record(submission: Submission, send: Callable[[], PharmacyAccepted], what: str) -> PharmacyFailed | None:
-    """A reserved (pending) submission sent to its pharmacy by `send`: the answer recorded with its events and its
-    callback queued, whatever happens. Returns the pharmacy's refusal, if it refused."""
-    submission.sent(iso_timestamp())
-    refused = None
-    try:
-        accepted = send()
-        submission.accepted(accepted.order_id, scrub(accepted.raw), iso_timestamp())
-        logger.thread_safe_append_keys(pharmacy_order_id=accepted.order_id)
-    except PharmacyFailed as failure:
-        refused = failure
-        submission.failed(failure.message, scrub(failure.raw), iso_timestamp(), http_status=failure.http_status)
-        logger.warning(f'pharmacy refused {what}', extra={'pharmacy_http_status': failure.http_status})
-    except Exception as exc:  # noqa: BLE001
-        # Never leave a reserved submission pending: a replay must answer, and ops must see it failed.
-        submission.failed(UNEXPECTED, None, iso_timestamp())
-        logger.error(f'{what} failed unexpectedly', extra=exception_summary(exc))
-    submissions.record_outcome(submission)
+def submit_gated(submission: Submission) -> ApiResponse:
+    """An order waiting for its prescription: stored and findable by that prescription, its callback queued, no
+    pharmacy called. Answered 202 `awaiting_prescription` (and so is every repeat). If the prescription is already
+    recorded as written (it came before the order), the order is released at once, as its webhook would have."""
+    assert submission.prescription_gate is not None
+    gate = prescription_gates.Gate.of(submission.prescription_gate)
+    prescription_gates.add_waiting(gate, submission.id)  # before the reservation: a reserved one is always findable
+    existing = submissions.reserve(submission)
+    if existing is not None:
+        return replay(existing)
+    logger.thread_safe_append_keys(submission_id=submission.id, pharmacy=submission.pharmacy, gated=True)
     jobs.enqueue(submission)
-    return refused
+    written = prescription_gates.written(gate)
+    if written is not None:
+        prescription_gate.release(submission, written, source=prescription_gate.RECORDED_SOURCE)
+    return result_response(submission)

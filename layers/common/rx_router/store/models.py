@@ -180,6 +180,10 @@ class SubmissionModel(Model):
     refill_number = NumberAttribute(null=True, attr_name='refillNumber')
     refills_used = NumberAttribute(null=True, attr_name='refillsUsed')  # an original: refills reserved (ADD only)
     polled_at = UnicodeAttribute(null=True, attr_name='polledAt')
+    # A gated submission: the prescription it waits for, what was written when it was released, and when.
+    prescription_gate = CompactJSONAttribute(null=True, attr_name='prescription')
+    prescription_written = CompactJSONAttribute(null=True, attr_name='prescriptionWritten')
+    released_at = UnicodeAttribute(null=True, attr_name='releasedAt')
     # Set only while the submission awaits a pharmacy that answers status queries (OpenOrderIndex).
     poll_status = UnicodeAttribute(null=True, attr_name='pollStatus')
     checked_at = UnicodeAttribute(null=True, attr_name='checkedAt')
@@ -191,4 +195,25 @@ class SubmissionModel(Model):
     open_order_index = OpenOrderIndex()
 
 
-ALL_MODELS: tuple[type[Model], ...] = (ApiClientModel, RouteModel, PharmacyConfigModel, SubmissionModel, TimelineModel)
+class PrescriptionGateModel(Model):
+    """Gated submissions by the prescription they wait for (gate `<provider>#<masterId>`, entry = submission id),
+    and the prescription as the provider reported it written (entry `#written`), whether or not an order was
+    waiting yet."""
+
+    class Meta(TableOptions):
+        table_name = TableName('prescription_gates_table')
+
+    gate = UnicodeAttribute(hash_key=True)
+    entry = UnicodeAttribute(range_key=True)
+    record = CompactJSONAttribute(null=True)
+    created_at = UnicodeAttribute(attr_name='createdAt')
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    ApiClientModel,
+    RouteModel,
+    PharmacyConfigModel,
+    SubmissionModel,
+    TimelineModel,
+    PrescriptionGateModel,
+)

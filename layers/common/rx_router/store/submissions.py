@@ -58,6 +58,8 @@ _MUTABLE = (
     'callback_kind',
     'updated_at',
     'polled_at',
+    'prescription_written',
+    'released_at',
 )
 
 
@@ -104,6 +106,7 @@ def _item(submission: Submission) -> SubmissionModel:
         status_queryable=submission.status_queryable or None,
         refill_of=submission.refill_of,
         refill_number=submission.refill_number,
+        prescription_gate=submission.prescription_gate,
         # The submit phase's events, those of the reservation included (a pending record has no others).
         events=[e.to_record() for e in (*submission.recorded_events, *submission.new_events)] or None,
         **_snapshot(submission),
@@ -146,6 +149,9 @@ def _entity(item: SubmissionModel) -> Submission:
         refill_number=int(item.refill_number) if item.refill_number is not None else None,
         refills_used=int(item.refills_used or 0),
         polled_at=item.polled_at,
+        prescription_gate=item.prescription_gate,
+        prescription_written=item.prescription_written,
+        released_at=item.released_at,
         version=item.version,
         recorded_events=[
             *(timeline.legacy_event(entry) for entry in item.history or []),
@@ -183,9 +189,10 @@ def _at_version_read(submission: Submission) -> table.Condition:
     return table.equals(SubmissionModel.version, submission.version)
 
 
-def _saved(submission: Submission, version: int) -> None:
+def _saved(submission: Submission, version: int, *, events_in_item: bool = True) -> None:
     submission.version = version
-    submission.recorded_events.extend(submission.new_events)
+    if events_in_item:  # else they went to the timeline table
+        submission.recorded_events.extend(submission.new_events)
     submission.new_events.clear()
     submission.persisted = _snapshot(submission)
 
@@ -240,7 +247,7 @@ def save(submission: Submission) -> None:
         table.transact(updates=[change], puts=[timeline.put_request(submission.id, e) for e in submission.new_events])
     except ConditionFailed:
         raise LostRace(submission.id) from None
-    _saved(submission, version)
+    _saved(submission, version, events_in_item=False)
 
 
 class RefillRaced(Exception):

@@ -209,6 +209,16 @@ class Clinical(WireModel):
     bill_to: Literal['patient', 'practice'] | None = None
 
 
+class PrescriptionGate(WireModel):
+    """Additive: the prescription the order waits for. The router holds the order until the prescriber has written
+    it (the provider's webhook, or a poll of the provider), and sends nothing to a pharmacy before."""
+
+    provider: Literal['beluga']
+    master_id: Identifier100
+    # The provider's id of the medication ordered (Beluga medId); otherwise medication.productId is matched.
+    med_id: Identifier100 | None = None
+
+
 class PrescriptionSubmission(WireModel):
     source: Identifier100
     source_order_id: Identifier200
@@ -220,6 +230,7 @@ class PrescriptionSubmission(WireModel):
     routing: Routing | None = None
     test: bool = False
     clinical: Clinical | None = None
+    prescription: PrescriptionGate | None = None
 
     @property
     def routing_state(self) -> str:

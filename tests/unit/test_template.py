@@ -8,7 +8,7 @@ import pytest
 
 from rx_router.store.models import ALL_MODELS, SubmissionModel
 from tests.support import EVENTS
-from tests.template import http_routes, resources, template
+from tests.template import DATA_KEY_MODES, deployed, http_routes, resources, template
 
 FUNCTIONS = resources('AWS::Serverless::Function')
 TABLE_ENV = {
@@ -31,9 +31,6 @@ def table_for(model: Any) -> dict[str, Any]:
     return template()['Resources'][_logical_id(model)]['Properties']
 
 
-TABLES = ('ApiClientsTable', 'RoutingTable', 'PharmacyConfigTable', 'SubmissionsTable', 'TimelineTable', 'PrescriptionGatesTable')
-
-
 def _logical_id(model: Any) -> str:
     return {
         'ApiClientModel': 'ApiClientsTable',
@@ -43,28 +40,6 @@ def _logical_id(model: Any) -> str:
         'TimelineModel': 'TimelineTable',
         'PrescriptionGateModel': 'PrescriptionGatesTable',
     }[model.__name__]
-
-
-def deployed(value: Any, parameters: dict[str, str] | None = None) -> Any:
-    """The template's value as CloudFormation resolves its conditions, with parameters at their defaults unless
-    given (Fn::If on the template's Fn::Equals conditions; AWS::NoValue dropped)."""
-    given = {name: str(p.get('Default')) for name, p in template()['Parameters'].items()} | (parameters or {})
-
-    def condition(name: str) -> bool:
-        [left, right] = template()['Conditions'][name]['Fn::Equals']
-        return bool(given[left['Ref']] == right)
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict) and list(node) == ['Fn::If']:
-            name, when_true, when_false = node['Fn::If']
-            return resolve(when_true if condition(name) else when_false)
-        if isinstance(node, dict):
-            return {k: resolve(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [r for r in (resolve(v) for v in node) if r != {'Ref': 'AWS::NoValue'}]
-        return node
-
-    return resolve(value)
 
 
 def index_keys(props: dict[str, Any]) -> dict[str, Any]:
@@ -121,13 +96,13 @@ def test_reconciliation_is_scheduled_only_once_its_index_exists() -> None:
     assert deployed(event['Properties'], {'OpenOrderIndex': 'Defer'})['Enabled'] is False
 
 
-@pytest.mark.parametrize('name', sorted(TABLES))
+@pytest.mark.parametrize('name', sorted(resources('AWS::DynamoDB::Table')))
 def test_tables_are_encrypted_on_demand_recoverable_and_retained(name: str) -> None:
     table = template()['Resources'][name]
     assert table['DeletionPolicy'] == 'Retain'
-    props = table['Properties']
+    props = deployed(table['Properties'])
     assert props['BillingMode'] == 'PAY_PER_REQUEST'
-    assert props['SSESpecification'] == {'SSEEnabled': True}
+    assert props['SSESpecification'] == {'SSEEnabled': True}  # DataKeyMode=None: the AWS managed key aws/dynamodb
     assert props['PointInTimeRecoverySpecification'] == {'PointInTimeRecoveryEnabled': True}
 
 
@@ -170,14 +145,15 @@ def test_runtime_architecture_and_layer_build() -> None:
     assert layer['Properties']['CompatibleArchitectures'] == ['arm64']
 
 
-def test_no_wildcard_iam_actions() -> None:
+@pytest.mark.parametrize('mode', sorted(DATA_KEY_MODES))
+def test_no_wildcard_iam_actions(mode: str) -> None:
     for name, fn in FUNCTIONS.items():
-        for policy in fn['Properties'].get('Policies', []):
+        for policy in deployed(fn['Properties'], DATA_KEY_MODES[mode]).get('Policies', []):
             assert isinstance(policy, dict) and 'Statement' in policy, f'{name}: use explicit statements'
             for statement in policy['Statement']:
                 for action in statement['Action']:
                     assert '*' not in action, f'{name}: {action}'
-                assert statement['Resource'] != '*'
+                assert '*' not in (statement['Resource'] if isinstance(statement['Resource'], list) else [statement['Resource']])
 
 
 def test_callback_queue_has_dead_letter_queue_that_outlives_it() -> None:
@@ -185,7 +161,7 @@ def test_callback_queue_has_dead_letter_queue_that_outlives_it() -> None:
     dlq = template()['Resources']['CallbackDeadLetterQueue']['Properties']
     assert queue['RedrivePolicy']['deadLetterTargetArn'] == {'Fn::GetAtt': 'CallbackDeadLetterQueue.Arn'}
     assert dlq['MessageRetentionPeriod'] > queue['MessageRetentionPeriod']
-    assert queue['SqsManagedSseEnabled'] and dlq['SqsManagedSseEnabled']
+    assert deployed(queue)['SqsManagedSseEnabled'] is True and deployed(dlq)['SqsManagedSseEnabled'] is True
 
 
 def test_submit_timeout_leaves_room_for_token_and_order_calls() -> None:

@@ -18,5 +18,14 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     metrics.add_metric(name='StatusQueries', unit=MetricUnit.Count, value=summary.asked)
     metrics.add_metric(name='StatusQueriesFailed', unit=MetricUnit.Count, value=summary.failed)
     metrics.add_metric(name='SubmissionsRepairedByPolling', unit=MetricUnit.Count, value=summary.repaired)
-    logger.info('reconciliation run', extra={'asked': summary.asked, 'repaired': summary.repaired, 'failed': summary.failed})
-    return {'asked': summary.asked, 'repaired': summary.repaired, 'failed': summary.failed}
+    metrics.add_metric(name='PrescriptionPolls', unit=MetricUnit.Count, value=summary.prescriptions_asked)
+    metrics.add_metric(name='SubmissionsReleasedByPolling', unit=MetricUnit.Count, value=summary.released_by_polling)
+    result = {
+        'asked': summary.asked,
+        'repaired': summary.repaired,
+        'failed': summary.failed,
+        'prescriptionsAsked': summary.prescriptions_asked,
+        'releasedByPolling': summary.released_by_polling,
+    }
+    logger.info('reconciliation run', extra=result)
+    return result

@@ -657,6 +657,23 @@ def sandbox_action(args: argparse.Namespace, local: Any) -> None:
         raise CliError(f'sandbox answered {response.status_code}')
 
 
+def sandbox_visit_action(args: argparse.Namespace, local: Any) -> None:
+    """Beluga's visit events, from the local stack's Beluga sandbox (the one of its `beluga` pharmacy instance)."""
+    if local is None:
+        raise CliError('sandbox commands work against the local stack only')
+    from rx_router.store.config import load_pharmacies
+
+    beluga = [i.id for i in load_pharmacies().pharmacies.values() if i.type == 'beluga' and i.id in local['sandboxes']]
+    if not beluga:
+        raise CliError('the local stack has no Beluga sandbox (a pharmacy instance of type beluga)')
+    options = {'medIds': args.med_id, 'silent': args.silent} if args.action == 'rx-written' else {}
+    url = f'{local["sandboxes"][beluga[0]]}/_sandbox/visits/{args.master_id}/{args.action}'
+    response = httpx.post(url, json=options, timeout=30)
+    emit(response.json())
+    if response.status_code >= 400:
+        raise CliError(f'sandbox answered {response.status_code}')
+
+
 def operator(local: Any) -> str:
     """Who is acting, for the timeline: the AWS identity against a deployed stack, the local user locally."""
     if local is not None:
@@ -883,6 +900,14 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument('--tracking', help='tracking number (random if omitted)')
             sub.add_argument('--fills', type=int, help='fill records sharing the tracking number (per-fill pharmacies)')
         sub.set_defaults(run=sandbox_action)
+    written = actions.add_parser('rx-written', help="Beluga's prescriber writes the visit's prescription (RX_WRITTEN)")
+    written.add_argument('master_id')
+    written.add_argument('--med-id', action='append', help='a prescribed medId (repeat for more; default semaglutide)')
+    written.add_argument('--silent', action='store_true', help='record it in the visit without the webhook (a missed event)')
+    written.set_defaults(run=sandbox_visit_action)
+    canceled = actions.add_parser('consult-canceled', help='Beluga cancels the consult (CONSULT_CANCELED)')
+    canceled.add_argument('master_id')
+    canceled.set_defaults(run=sandbox_visit_action)
     return root
 
 

@@ -56,8 +56,10 @@ class LoopbackServer:
         self.url = f'http://127.0.0.1:{self.port}'
 
     def start(self) -> None:
-        threading.Thread(target=self.server.serve_forever, name=self.name, daemon=True).start()
+        self.serving = threading.Thread(target=self.server.serve_forever, name=self.name, daemon=True)
+        self.serving.start()
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if getattr(self, 'serving', None) is not None:  # shutdown() waits for serve_forever: never if it never ran
+            self.server.shutdown()
         self.server.server_close()

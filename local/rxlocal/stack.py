@@ -74,6 +74,7 @@ class LocalStack:
     def __init__(self, config: LocalConfig) -> None:
         self.config = config
         self.sandboxes: dict[str, SandboxServer] = {}
+        self.sandbox_environment: dict[str, str] = {}
         self.pollers: list[QueuePoller] = []
         self.gateway: Gateway | None = None
         self.aws: aws.LocalAws | None = None
@@ -94,6 +95,12 @@ class LocalStack:
         aws.create_queues(self.aws)
         self._seed(refs)
         self._start_sandboxes()
+        if self.sandbox_environment:  # a provider's API the sandboxes play (the functions are not loaded yet)
+            from rx_router.settings import settings
+
+            environment.update(self.sandbox_environment)
+            os.environ.update(self.sandbox_environment)
+            settings.cache_clear()
         functions = {name: runtime.load(fn) for name, fn in template.functions().items()}
         self.gateway.functions = functions
         for name, fn in template.functions().items():
@@ -108,14 +115,15 @@ class LocalStack:
 
     def _parameters(self) -> dict[str, str]:
         """Template parameters: what the deployer must give gets a local value; the rest take their defaults
-        (an empty default, such as a catalog id, gets a local one so the seeded catalog is complete)."""
+        (an empty default, such as a catalog id, gets a local one so the seeded catalog is complete; an empty URL,
+        an optional API's, the placeholder its sandbox replaces)."""
         local = {'Environment': 'dev', 'LogLevel': self.config.log_level}
         found = {}
         for name, spec in template.load().get('Parameters', {}).items():
             if name in local:
                 found[name] = local[name]
-            elif 'Default' not in spec:
-                found[name] = UNUSED_URL
+            elif 'Default' not in spec or (name.endswith('Url') and not spec['Default']):
+                found[name] = UNUSED_URL  # an optional API's URL too: its sandbox replaces it (Sandbox.environment)
             else:
                 found[name] = str(spec['Default']) or 'local-' + re.sub(r'(?<!^)(?=[A-Z])', '-', name).lower()
         return found
@@ -179,6 +187,7 @@ class LocalStack:
                 secrets.put_webhook_secrets(instance.webhook_secret_key, [webhook_secret])
             server.start(sandbox)
             self.sandboxes[instance.id] = server
+            self.sandbox_environment.update(kind.environment(server.url))
 
     def describe(self, environment: dict[str, str]) -> dict[str, object]:
         assert self.gateway and self.aws

@@ -132,7 +132,13 @@ def test_the_scheduled_function_reports_its_counts_as_metrics(
     created = create(creds, 'metrics')
     at_pharmacy(pharmacies, created, 'shipped', TRACKING)
     later(7)
-    assert reconcile_handler({'source': 'aws.scheduler'}, LambdaContext()) == {'asked': 1, 'repaired': 1, 'failed': 0}
+    assert reconcile_handler({'source': 'aws.scheduler'}, LambdaContext()) == {
+        'asked': 1,
+        'repaired': 1,
+        'failed': 0,
+        'prescriptionsAsked': 0,
+        'releasedByPolling': 0,
+    }
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     [metrics] = emitted
     assert metrics['SubmissionsRepairedByPolling'] == [1.0]

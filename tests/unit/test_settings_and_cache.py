@@ -55,6 +55,8 @@ def test_the_required_variables_and_the_defaults() -> None:
         'pharmacy_timeout_seconds': 10.0,
         'reconcile_after_seconds': 21_600,
         'reconcile_max_per_run': 100,
+        'beluga_api_url': None,
+        'prescription_poll_after_seconds': 1800,
     }
     assert DEFAULT_RETRY_SCHEDULE == (30, 120, 600, 1800, 3600, 7200, 14400, 21600, 28800)
 

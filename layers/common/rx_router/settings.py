@@ -52,6 +52,10 @@ class Settings(BaseModel):
     # one has asked) for this long; at most this many per scheduled run.
     reconcile_after_seconds: Annotated[int, Field(ge=60)] = 21_600
     reconcile_max_per_run: Annotated[int, Field(ge=1, le=1000)] = 100
+    # Missed-event recovery: Beluga's API (empty: off), and how long a gated submission waits for its prescription's
+    # webhook before reconciliation asks Beluga (and again after as long, while it still waits).
+    beluga_api_url: Annotated[str, Field(pattern=r'^https?://')] | None = None
+    prescription_poll_after_seconds: Annotated[int, Field(ge=60)] = 1800
 
     @classmethod
     def from_environment(cls, environ: dict[str, str]) -> 'Settings':

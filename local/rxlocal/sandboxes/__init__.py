@@ -3,6 +3,7 @@
 the integration tests drive the same fakes through httpx.MockTransport (tests/pharmacy_fakes.py)."""
 
 from rxlocal.sandboxes.base import Sandbox, SandboxConfig
+from rxlocal.sandboxes.beluga import BelugaSandbox
 from rxlocal.sandboxes.boothwyn_b2b import BoothwynB2BSandbox
 from rxlocal.sandboxes.dispensepro import DispenseProSandbox
 from rxlocal.sandboxes.lifefile import LifeFileSandbox
@@ -10,7 +11,8 @@ from rxlocal.sandboxes.pioneerrx import PioneerRxSandbox
 from rxlocal.sandboxes.rxvortex import RxVortexSandbox
 
 TYPES: dict[str, type[Sandbox]] = {
-    cls.type_name: cls for cls in (BoothwynB2BSandbox, DispenseProSandbox, LifeFileSandbox, PioneerRxSandbox, RxVortexSandbox)
+    cls.type_name: cls
+    for cls in (BelugaSandbox, BoothwynB2BSandbox, DispenseProSandbox, LifeFileSandbox, PioneerRxSandbox, RxVortexSandbox)
 }
 
 __all__ = ['TYPES', 'Sandbox', 'SandboxConfig']

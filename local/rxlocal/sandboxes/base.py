@@ -79,6 +79,12 @@ class Sandbox(ABC):
         """The instance settings that point the router at a sandbox served at `url`."""
 
     @classmethod
+    def environment(cls, url: str) -> dict[str, str]:
+        """The router's environment settings that point it at a sandbox served at `url` beyond its instance's URLs
+        (a provider's API the sandbox also plays)."""
+        return {}
+
+    @classmethod
     @abstractmethod
     def local_credentials(cls, pharmacy: str) -> dict[str, str]:
         """Credentials for a local instance (valid nowhere else)."""

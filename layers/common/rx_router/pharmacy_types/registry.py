@@ -5,6 +5,7 @@ import importlib
 from rx_router.pharmacy_types.base import PharmacyType
 
 MODULES = {
+    'beluga': 'rx_router.pharmacy_types.beluga',
     'boothwyn_b2b': 'rx_router.pharmacy_types.boothwyn_b2b',
     'dispensepro': 'rx_router.pharmacy_types.dispensepro',
     'lifefile': 'rx_router.pharmacy_types.lifefile',

@@ -10,6 +10,9 @@ configured.
   (or held on a mismatch: service/prescription_gate.py).
 - `CONSULT_CANCELED`: the submissions still waiting for it are cancelled (one already released is at its pharmacy:
   the event is recorded on its timeline, the order is cancelled through the pharmacy or not at all).
+- `PHARMACY_ORDER_*` / `PACKAGE_*`: the status and tracking of the visit's orders at pharmacies in Beluga's network
+  (pharmacy_types/beluga.py), forward-only as every pharmacy report; orders at other pharmacies are not Beluga's to
+  report on and are never touched.
 - Any other event is acknowledged and changes nothing.
 """
 
@@ -29,10 +32,11 @@ from rx_router.domain.statuses import Status
 from rx_router.domain.submission import PharmacyReport
 from rx_router.errors import Unauthorized, ValidationFailed
 from rx_router.observability import logger
+from rx_router.pharmacy_types import beluga
 from rx_router.pharmacy_types.base import WebhookBody, parse_body
 from rx_router.service import prescription_gate
 from rx_router.service.webhook import apply_report
-from rx_router.store import prescription_gates, secrets, submissions, timeline
+from rx_router.store import prescription_gates, secrets, timeline
 from rx_router.store.clients import ApiClient
 
 PROVIDER = 'beluga'
@@ -88,6 +92,8 @@ def receive(request: ApiRequest) -> ApiResponse:
         return _rx_written(gate, event, digest)
     if event.event == 'CONSULT_CANCELED':
         return _consult_canceled(gate, digest)
+    if beluga.is_pharmacy_event(event.event):
+        return _pharmacy_event(gate, request.raw_body, digest)
     logger.info('beluga event without effect', extra={'event': event.event[:40]})
     return OK
 
@@ -115,12 +121,7 @@ def _rx_written(gate: prescription_gates.Gate, event: BelugaEvent, digest: str) 
 def _consult_canceled(gate: prescription_gates.Gate, digest: str) -> ApiResponse:
     key = f'prescription#consult_canceled#{digest}'
     cancelled = 0
-    for submission_id in prescription_gates.waiting(gate):
-        submission = submissions.get(submission_id)
-        if submission is None or submission.prescription_gate is None:
-            continue
-        if prescription_gates.Gate.of(submission.prescription_gate) != gate:
-            continue
+    for submission in prescription_gate.gated_submissions(gate):
         if not submission.awaits_prescription:
             event = TimelineEvent(
                 iso_timestamp(),
@@ -137,6 +138,21 @@ def _consult_canceled(gate: prescription_gates.Gate, digest: str) -> ApiResponse
             cancelled += 1
             jobs.enqueue(submission)
     logger.info('consult cancelled', extra={'provider': gate.provider, 'cancelled': cancelled})
+    return OK
+
+
+def _pharmacy_event(gate: prescription_gates.Gate, raw: bytes, digest: str) -> ApiResponse:
+    report = beluga.BelugaNetwork.parse_webhook(json_body(raw))
+    key = f'webhook#beluga#{digest}'
+    moved = 0
+    gated = prescription_gate.gated_submissions(gate)
+    orders = [s for s in gated if s.pharmacy_type == beluga.NAME and s.pharmacy_order_id == gate.master_id]
+    for submission in orders:
+        submission, change = apply_report(submission, report, source=SOURCE, key=key)
+        if change.moved:
+            moved += 1
+            jobs.enqueue(submission)
+    logger.info('beluga pharmacy event', extra={'event': report.raw_status, 'orders': len(orders), 'moved': moved})
     return OK
 
 

@@ -8,23 +8,31 @@ them. Otherwise it goes on hold with the reason, for support, and nothing is sen
 a conditional write, so a repeated or concurrent report releases a submission once.
 """
 
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
 from math import isfinite
 from typing import Any, NamedTuple
 
 from rx_router.callbacks import jobs
-from rx_router.clock import iso_timestamp
+from rx_router.clock import iso_timestamp, utc_now
 from rx_router.domain.submission import Submission
-from rx_router.errors import Unprocessable
+from rx_router.errors import ConfigurationError, Unprocessable
 from rx_router.observability import logger
 from rx_router.pharmacies import adapters
 from rx_router.pharmacy_types.base import PharmacyType
+from rx_router.pharmacy_types.outcomes import PharmacyFailed
+from rx_router.prescription_providers import beluga as beluga_provider
 from rx_router.routing.resolve import resolve
 from rx_router.service.send import routing_request, send_and_record
+from rx_router.settings import settings
 from rx_router.store import prescription_gates, submissions, timeline
 from rx_router.store.config import cached_config
 from rx_router.validation.prescription import MAX_QUANTITY, PrescriptionSubmission, parse_submission
 
 RECORDED_SOURCE = 'prescription:recorded'  # released at submit: the prescription was written before the order came
+POLL_SOURCE = 'poll:beluga'  # released by reconciliation: Beluga's visit shows the prescription its webhook missed
 _SAVE_ATTEMPTS = 5
 
 
@@ -35,15 +43,19 @@ class Outcome(NamedTuple):
 
 def release_waiting(gate: prescription_gates.Gate, written: dict[str, Any], *, source: str) -> list[Outcome]:
     """Releases (or holds) every submission waiting for the prescription `written` reports."""
-    outcomes = []
+    return [release(submission, written, source=source) for submission in gated_submissions(gate)]
+
+
+def gated_submissions(gate: prescription_gates.Gate) -> list[Submission]:
+    """The submissions gated on this prescription: the gate's entries, each checked against the submission's own
+    gate (an entry whose reservation never happened, a duplicate's or a dead invocation's, names none)."""
+    found = []
     for submission_id in prescription_gates.waiting(gate):
         submission = submissions.get(submission_id)
-        if submission is None or submission.prescription_gate is None:
-            continue  # an entry whose reservation never happened (a duplicate, or the invocation died)
-        if prescription_gates.Gate.of(submission.prescription_gate) != gate:
-            continue
-        outcomes.append(release(submission, written, source=source))
-    return outcomes
+        if submission is not None and submission.prescription_gate is not None:
+            if prescription_gates.Gate.of(submission.prescription_gate) == gate:
+                found.append(submission)
+    return found
 
 
 def release(submission: Submission, written: dict[str, Any], *, source: str) -> Outcome:
@@ -95,6 +107,8 @@ def release(submission: Submission, written: dict[str, Any], *, source: str) -> 
         return Outcome(held=True)
     pharmacy, native = sending
     released = submission
+    assert released.prescription_gate is not None
+    prescription_gates.stopped_waiting(prescription_gates.Gate.of(released.prescription_gate), released.id)
     logger.info('gated submission released', extra={'submission_id': released.id, 'source': source})
     send_and_record(released, lambda: pharmacy.send(native, test=released.test), 'released submission')
     return Outcome(released=True)
@@ -154,3 +168,47 @@ def _routed(submission: Submission, rx: PrescriptionSubmission) -> tuple[Pharmac
         raise Unprocessable(f'it now routes to {decision.pharmacy}, not {submission.pharmacy}')
     pharmacy = adapters.bound(config.pharmacies[decision.pharmacy])
     return pharmacy, pharmacy.translate(submission.id, rx, decision.drug)
+
+
+@dataclass
+class RecoverySummary:
+    asked: int = 0
+    released: int = 0
+    failed: int = 0
+
+
+def recover_missed(limit: int) -> RecoverySummary:
+    """Gated submissions still waiting after PRESCRIPTION_POLL_AFTER_SECONDS: Beluga's visit is fetched, and one whose
+    prescription is written there is released (or held) as its RX_WRITTEN would have done, the timeline saying it was
+    recovered by polling. Each is asked again a period later while it still waits. Off without BELUGA_API_URL."""
+    summary = RecoverySummary()
+    if not beluga_provider.enabled():
+        return summary
+    before = iso_timestamp(utc_now() - timedelta(seconds=settings().prescription_poll_after_seconds))
+    for waiting in prescription_gates.due_for_check(beluga_provider.PROVIDER, before, limit):
+        submission = submissions.get(waiting.submission_id)
+        gate = prescription_gates.Gate.of(submission.prescription_gate) if submission and submission.prescription_gate else None
+        if submission is None or gate != waiting.gate or not submission.awaits_prescription:
+            prescription_gates.stopped_waiting(waiting.gate, waiting.submission_id)
+            continue
+        summary.asked += 1
+        try:
+            meds = beluga_provider.prescribed(waiting.gate.master_id)
+        except (PharmacyFailed, ConfigurationError) as exc:
+            summary.failed += 1
+            prescription_gates.checked(waiting)
+            logger.warning('prescription poll failed', extra={'submission_id': submission.id, 'error': type(exc).__name__})
+            continue
+        if not meds:
+            prescription_gates.checked(waiting)
+            continue
+        digest = hashlib.sha256(json.dumps(meds, sort_keys=True).encode()).hexdigest()[:32]
+        written = {'event': 'RX_HISTORY', 'source': POLL_SOURCE, 'key': digest, 'receivedAt': iso_timestamp(), 'meds': meds}
+        prescription_gates.record_written(waiting.gate, written)
+        outcome = release(submission, written, source=POLL_SOURCE)
+        if outcome.released:
+            summary.released += 1
+            logger.info('prescription recovered by polling', extra={'submission_id': submission.id})
+        else:
+            prescription_gates.checked(waiting)
+    return summary

@@ -1,7 +1,8 @@
 """Status queries: asking a pharmacy where an order is, and applying its answer through the same forward-only
 rules as a webhook (source `poll` on the timeline). `rxrouter submissions sync ID` asks about one submission;
 the scheduled reconciliation function asks about open orders nothing has updated for a while, oldest first,
-a bounded number per run, and counts the submissions its answers repaired.
+a bounded number per run, and counts the submissions its answers repaired. It also asks Beluga about gated
+submissions whose prescription's webhook has not come (service/prescription_gate.py).
 """
 
 import hashlib
@@ -17,6 +18,7 @@ from rx_router.errors import Conflict
 from rx_router.observability import logger
 from rx_router.pharmacy_types.base import Capability
 from rx_router.pharmacy_types.outcomes import PharmacyFailed
+from rx_router.service import prescription_gate
 from rx_router.service.capable_pharmacy import capable_pharmacy
 from rx_router.service.webhook import apply_report
 from rx_router.settings import settings
@@ -74,6 +76,8 @@ class RunSummary:
     asked: int = 0
     repaired: int = 0
     failed: int = 0
+    prescriptions_asked: int = 0
+    released_by_polling: int = 0
 
 
 def reconcile() -> RunSummary:
@@ -103,4 +107,7 @@ def reconcile() -> RunSummary:
                 )
         if summary.asked >= budget:
             break
+    recovery = prescription_gate.recover_missed(budget)
+    summary.prescriptions_asked, summary.released_by_polling = recovery.asked, recovery.released
+    summary.failed += recovery.failed
     return summary

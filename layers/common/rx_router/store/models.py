@@ -195,6 +195,18 @@ class SubmissionModel(Model):
     open_order_index = OpenOrderIndex()
 
 
+class WaitingIndex(GlobalSecondaryIndex['PrescriptionGateModel']):  # type: ignore[no-untyped-call]
+    """Sparse: the entries of submissions still waiting for their prescription, per provider, by when the provider
+    was last asked about it (missed-event recovery reads the oldest first)."""
+
+    class Meta:
+        index_name = 'waiting-by-check'
+        projection = KeysOnlyProjection()
+
+    waiting_for = UnicodeAttribute(hash_key=True, attr_name='waitingFor')
+    checked_at = UnicodeAttribute(range_key=True, attr_name='checkedAt')
+
+
 class PrescriptionGateModel(Model):
     """Gated submissions by the prescription they wait for (gate `<provider>#<masterId>`, entry = submission id),
     and the prescription as the provider reported it written (entry `#written`), whether or not an order was
@@ -207,6 +219,11 @@ class PrescriptionGateModel(Model):
     entry = UnicodeAttribute(range_key=True)
     record = CompactJSONAttribute(null=True)
     created_at = UnicodeAttribute(attr_name='createdAt')
+    # Set only while the entry's submission waits (WaitingIndex).
+    waiting_for = UnicodeAttribute(null=True, attr_name='waitingFor')
+    checked_at = UnicodeAttribute(null=True, attr_name='checkedAt')
+
+    waiting_index = WaitingIndex()
 
 
 ALL_MODELS: tuple[type[Model], ...] = (

@@ -119,13 +119,14 @@ def update_request(
         clauses.append('SET ' + ', '.join(f'#{a.attr_name} = :set_{a.attr_name}' for a, _ in setting))
     if removing:
         clauses.append('REMOVE ' + ', '.join(f'#{a.attr_name}' for a in removing))
-    request = {
+    request: dict[str, Any] = {
         'TableName': model.Meta.table_name,
         'Key': _key(model, key),
         'UpdateExpression': ' '.join(clauses),
         'ExpressionAttributeNames': names,
-        'ExpressionAttributeValues': values,
     }
+    if values:  # DynamoDB refuses an empty map (a REMOVE-only update has none)
+        request['ExpressionAttributeValues'] = values
     return _with_condition(request, condition)
 
 

@@ -1,0 +1,1 @@
+"""Prescription providers: the services whose prescribers write the prescriptions gated submissions wait for."""

@@ -636,6 +636,10 @@ def sandbox_action(args: argparse.Namespace, local: Any) -> None:
     options: dict[str, Any] = {'trackingNumber': args.tracking} if getattr(args, 'tracking', None) else {}
     if getattr(args, 'fills', None):
         options['fills'] = args.fills
+    if getattr(args, 'event', None):
+        options['event'] = args.event
+    if getattr(args, 'bad_signature', False):
+        options['badSignature'] = True
     response = httpx.post(f'{url}/_sandbox/orders/{view["pharmacyOrderId"]}/{args.action}', json=options, timeout=15)
     emit(response.json())
     if response.status_code >= 400:
@@ -860,7 +864,12 @@ def parser() -> argparse.ArgumentParser:
         if action == 'ship':
             sub.add_argument('--tracking', help='tracking number (random if omitted)')
             sub.add_argument('--fills', type=int, help='fill records sharing the tracking number (per-fill pharmacies)')
+            sub.add_argument('--event', help='OWN pharmacies: order.fulfilled or order.out_for_delivery (default order.shipped)')
+        sub.add_argument('--bad-signature', action='store_true', help='OWN pharmacies: sign the event with a wrong secret')
         sub.set_defaults(run=sandbox_action)
+    replay = actions.add_parser('replay', help="OWN pharmacies: send the order's last event again (same webhook-id)")
+    replay.add_argument('submission_id')
+    replay.set_defaults(run=sandbox_action)
     return root
 
 

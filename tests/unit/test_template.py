@@ -132,6 +132,7 @@ def test_routes_are_the_spec_routes() -> None:
         'POST /rx/webhooks/strive': 'RxVortexWebhookFunction',
         'POST /rx/webhooks/dispensepro': 'DispenseProWebhookFunction',
         'POST /rx/webhooks/lifefile': 'LifeFileWebhookFunction',
+        'POST /rx/webhooks/pharmacy/{pharmacyId}': 'OwnWebhookFunction',
     }
 
 

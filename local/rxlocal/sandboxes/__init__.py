@@ -6,11 +6,13 @@ from rxlocal.sandboxes.base import Sandbox, SandboxConfig
 from rxlocal.sandboxes.boothwyn_b2b import BoothwynB2BSandbox
 from rxlocal.sandboxes.dispensepro import DispenseProSandbox
 from rxlocal.sandboxes.lifefile import LifeFileSandbox
+from rxlocal.sandboxes.own import OwnSandbox
 from rxlocal.sandboxes.pioneerrx import PioneerRxSandbox
 from rxlocal.sandboxes.rxvortex import RxVortexSandbox
 
 TYPES: dict[str, type[Sandbox]] = {
-    cls.type_name: cls for cls in (BoothwynB2BSandbox, DispenseProSandbox, LifeFileSandbox, PioneerRxSandbox, RxVortexSandbox)
+    cls.type_name: cls
+    for cls in (BoothwynB2BSandbox, DispenseProSandbox, LifeFileSandbox, OwnSandbox, PioneerRxSandbox, RxVortexSandbox)
 }
 
 __all__ = ['TYPES', 'Sandbox', 'SandboxConfig']

@@ -7,6 +7,7 @@ from rx_router.pharmacy_types.base import PharmacyType
 MODULES = {
     'boothwyn_b2b': 'rx_router.pharmacy_types.boothwyn_b2b',
     'dispensepro': 'rx_router.pharmacy_types.dispensepro',
+    'own': 'rx_router.pharmacy_types.own',
     'lifefile': 'rx_router.pharmacy_types.lifefile',
     'rxvortex': 'rx_router.pharmacy_types.rxvortex',
     'pioneerrx': 'rx_router.pharmacy_types.pioneerrx',

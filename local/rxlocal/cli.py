@@ -189,14 +189,21 @@ def read_credentials(args: argparse.Namespace, type_name: str, kind: type['Pharm
     return checked.model_dump(mode='json')
 
 
-def read_webhook_secrets(path: str | None) -> list[str] | None:
-    """The webhook secrets in --webhook-secret-file, one a line (two while rotating), or None."""
+def read_webhook_secrets(
+    path: str | None, kind: type['PharmacyType'] | None = None, settings: dict[str, Any] | None = None
+) -> list[str] | None:
+    """The webhook secrets in --webhook-secret-file, one a line (two while rotating), or None; refused when the
+    instance's type could never verify with them."""
     text = read_input(path, False, 'webhook secret')
     if text is None:
         return None
     values = [line.strip() for line in text.splitlines() if line.strip()]
     if not 1 <= len(values) <= MAX_WEBHOOK_SECRETS:
         raise CliError(f'the webhook secret file must hold one secret a line, at most {MAX_WEBHOOK_SECRETS} (rotation)')
+    if kind is not None:
+        problem = kind.webhook_secrets_problem(kind.settings_model.model_validate(settings or {}), values)
+        if problem:
+            raise CliError(problem)
     return values
 
 
@@ -375,7 +382,7 @@ def pharmacies_add(args: argparse.Namespace, local: Any) -> None:
     }
     instance = validated(PharmacyInstance, fields, f'pharmacy {args.pharmacy}')
     credentials = read_credentials(args, args.type, kind)
-    webhook_secrets = read_webhook_secrets(args.webhook_secret_file)
+    webhook_secrets = read_webhook_secrets(args.webhook_secret_file, kind, instance.settings)
     save_pharmacy(config.add_pharmacy, instance, credentials, webhook_secrets)
     emit(pharmacy_details(instance.id))
 
@@ -402,7 +409,7 @@ def pharmacies_set(args: argparse.Namespace, local: Any) -> None:
         changes['webhook_secret_key'] = instance.id
     changed = validated(PharmacyInstance, {**instance.model_dump(), **changes}, f'pharmacy {instance.id}')
     credentials = read_credentials(args, instance.type, kind)
-    webhook_secrets = read_webhook_secrets(args.webhook_secret_file)
+    webhook_secrets = read_webhook_secrets(args.webhook_secret_file, kind, changed.settings)
     save_pharmacy(config.replace_pharmacy, changed, credentials, webhook_secrets)
     emit(pharmacy_details(instance.id))
 

@@ -181,6 +181,12 @@ class PharmacyType(ABC):
         raise NotImplementedError(f'{cls.name} has no per-instance webhook')
 
     @classmethod
+    def webhook_secrets_problem(cls, settings: Any, secrets: list[str]) -> str | None:
+        """What is wrong with webhook secrets an operator configures for an instance with these settings (None: they
+        can be used), so that a secret the webhook could never verify with is refused when it is set."""
+        return None
+
+    @classmethod
     def webhook_order_id(cls, body: Any) -> str | None:
         """The order id a webhook body names, if any, without validating the rest (to record refusals)."""
         return None

@@ -277,6 +277,15 @@ class Own(PharmacyType):
         return checked._replace(event_id=message_id) if checked.valid and WEBHOOK_ID.fullmatch(message_id) else checked
 
     @classmethod
+    def webhook_secrets_problem(cls, settings: Any, secrets: list[str]) -> str | None:
+        if settings.webhook_auth == 'standard' and any(signing_key(secret) is None for secret in secrets):
+            return (
+                f'webhook secrets of an own pharmacy must be {SECRET_PREFIX} followed by the base64 of {MIN_SECRET_BYTES} to '
+                f'{MAX_SECRET_BYTES} bytes (e.g. whsec_$(openssl rand -base64 32)), or set webhook_auth=static_header'
+            )
+        return None
+
+    @classmethod
     def webhook_order_id(cls, body: Any) -> str | None:
         value = body.get('pharmacyOrderId') if isinstance(body, dict) else None
         return value.strip() if isinstance(value, str) and value.strip() else None

@@ -15,6 +15,7 @@ from rx_router.pharmacy_types.own import signature_headers, verify_signature
 from rxlocal.sandboxes.own import OwnSandbox
 from tests.fake_pharmacies import FakePharmacies
 from tests.integration.callback_queue import queued_jobs
+from tests.integration.test_hostile_bodies import HOSTILE
 from tests.own_support import CREDENTIALS, INSTANCE, NEW_SECRET, OLD_SECRET, ORDER_URL, configure
 from tests.support import (
     PATIENT_VALUES,
@@ -374,3 +375,10 @@ def test_webhook_logs_carry_no_patient_data(creds: Credentials, logs: Any) -> No
     logged = logs.getvalue()
     assert '"webhook applied"' in logged and '"webhook replayed"' in logged
     assert not any(value in logged for value in PATIENT_VALUES)
+
+
+@pytest.mark.parametrize('name', sorted(HOSTILE))
+def test_hostile_bodies_signed_correctly_are_400(name: str) -> None:
+    response = hook(HOSTILE[name])
+    assert response['statusCode'] == 400, response['body']
+    assert set(json.loads(response['body'])) == {'error'}

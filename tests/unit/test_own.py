@@ -126,6 +126,7 @@ def test_whsec_secrets_are_base64_after_the_prefix() -> None:
     assert key is not None and len(key) == 24
     assert signing_key(VECTOR_SECRET.removeprefix('whsec_')) == key  # the prefix is optional
     assert signing_key(f' {VECTOR_SECRET}\n') == key
+    assert signing_key(NEW_SECRET.rstrip('=')) == signing_key(NEW_SECRET)  # unpadded base64
     for bad in ('whsec_', 'whsec_not base64!', 'whsec_c2hvcnQ=', 'whsec_' + 'QUFB' * 30, 'local-webhook-secret'):
         assert signing_key(bad) is None
 

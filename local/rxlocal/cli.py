@@ -190,14 +190,21 @@ def read_credentials(args: argparse.Namespace, type_name: str, kind: type['Pharm
     return checked.model_dump(mode='json')
 
 
-def read_webhook_secrets(path: str | None) -> list[str] | None:
-    """The webhook secrets in --webhook-secret-file, one a line (two while rotating), or None."""
+def read_webhook_secrets(
+    path: str | None, kind: type['PharmacyType'] | None = None, settings: dict[str, Any] | None = None
+) -> list[str] | None:
+    """The webhook secrets in --webhook-secret-file, one a line (two while rotating), or None; refused when the
+    instance's type could never verify with them."""
     text = read_input(path, False, 'webhook secret')
     if text is None:
         return None
     values = [line.strip() for line in text.splitlines() if line.strip()]
     if not 1 <= len(values) <= MAX_WEBHOOK_SECRETS:
         raise CliError(f'the webhook secret file must hold one secret a line, at most {MAX_WEBHOOK_SECRETS} (rotation)')
+    if kind is not None:
+        problem = kind.webhook_secrets_problem(kind.settings_model.model_validate(settings or {}), values)
+        if problem:
+            raise CliError(problem)
     return values
 
 
@@ -390,7 +397,7 @@ def pharmacies_add(args: argparse.Namespace, local: Any) -> None:
     }
     instance = validated(PharmacyInstance, fields, f'pharmacy {args.pharmacy}')
     credentials = read_credentials(args, args.type, kind)
-    webhook_secrets = read_webhook_secrets(args.webhook_secret_file)
+    webhook_secrets = read_webhook_secrets(args.webhook_secret_file, kind, instance.settings)
     save_pharmacy(config.add_pharmacy, instance, credentials, webhook_secrets)
     emit(pharmacy_details(instance.id))
 
@@ -417,7 +424,7 @@ def pharmacies_set(args: argparse.Namespace, local: Any) -> None:
         changes['webhook_secret_key'] = instance.id
     changed = validated(PharmacyInstance, {**instance.model_dump(), **changes}, f'pharmacy {instance.id}')
     credentials = read_credentials(args, instance.type, kind)
-    webhook_secrets = read_webhook_secrets(args.webhook_secret_file)
+    webhook_secrets = read_webhook_secrets(args.webhook_secret_file, kind, changed.settings)
     save_pharmacy(config.replace_pharmacy, changed, credentials, webhook_secrets)
     emit(pharmacy_details(instance.id))
 
@@ -651,6 +658,10 @@ def sandbox_action(args: argparse.Namespace, local: Any) -> None:
     options: dict[str, Any] = {'trackingNumber': args.tracking} if getattr(args, 'tracking', None) else {}
     if getattr(args, 'fills', None):
         options['fills'] = args.fills
+    if getattr(args, 'event', None):
+        options['event'] = args.event
+    if getattr(args, 'bad_signature', False):
+        options['badSignature'] = True
     response = httpx.post(f'{url}/_sandbox/orders/{view["pharmacyOrderId"]}/{args.action}', json=options, timeout=15)
     emit(response.json())
     if response.status_code >= 400:
@@ -899,6 +910,8 @@ def parser() -> argparse.ArgumentParser:
         if action == 'ship':
             sub.add_argument('--tracking', help='tracking number (random if omitted)')
             sub.add_argument('--fills', type=int, help='fill records sharing the tracking number (per-fill pharmacies)')
+            sub.add_argument('--event', help='OWN pharmacies: order.fulfilled or order.out_for_delivery (default order.shipped)')
+        sub.add_argument('--bad-signature', action='store_true', help='OWN pharmacies: sign the event with a wrong secret')
         sub.set_defaults(run=sandbox_action)
     written = actions.add_parser('rx-written', help="Beluga's prescriber writes the visit's prescription (RX_WRITTEN)")
     written.add_argument('master_id')
@@ -908,6 +921,9 @@ def parser() -> argparse.ArgumentParser:
     canceled = actions.add_parser('consult-canceled', help='Beluga cancels the consult (CONSULT_CANCELED)')
     canceled.add_argument('master_id')
     canceled.set_defaults(run=sandbox_visit_action)
+    replay = actions.add_parser('replay', help="OWN pharmacies: send the order's last event again (same webhook-id)")
+    replay.add_argument('submission_id')
+    replay.set_defaults(run=sandbox_action)
     return root
 
 

@@ -166,13 +166,14 @@ class LocalStack:
             webhook = registry.get(instance.type).webhook
             server = SandboxServer(instance.id)
             credentials = kind.local_credentials(instance.id)
-            webhook_secret = self.config.webhook_secret(instance.webhook_secret_key) if instance.webhook_secret_key else ''
+            key = instance.webhook_secret_key
+            webhook_secret = kind.local_webhook_secret(self.config.webhook_secret(key)) if key else ''
             sandbox = kind(
                 SandboxConfig(
                     pharmacy=instance.id,
                     credentials=credentials,
                     drug_ids=frozenset(entry.native_id for entry in current.catalog_of(instance.id)),
-                    webhook_url=f'{self.gateway.url}/rx/webhooks/{webhook.name}' if webhook else '',
+                    webhook_url=self.gateway.url + webhook.path(instance.id) if webhook else '',
                     webhook_header=webhook.secret_header if webhook else '',
                     webhook_secret=webhook_secret,
                     timeout_seconds=self.config.sandbox_timeout_seconds,

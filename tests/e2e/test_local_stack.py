@@ -192,7 +192,8 @@ def test_pharmacies_are_records_and_routing_explains_itself(stack: RunningStack,
     expected = {'boothwyn': 'boothwyn_b2b', 'gmp': 'boothwyn_b2b', 'strive': 'rxvortex', **local}
     assert {i: p['type'] for i, p in listed.items()} == expected
     for name, record in listed.items():  # each record points at its sandbox (a type may add its API's base path)
-        assert record['settings']['base_url'].startswith(stack.state['sandboxes'][name]), name
+        urls = [v for v in record['settings'].values() if isinstance(v, str) and v.startswith(('http://', 'https://'))]
+        assert urls and all(url.startswith(stack.state['sandboxes'][name]) for url in urls), name
     explained = stack.cli('routes', 'explain', '--state', 'NY', '--medication', 'Tirzepatide 10mg/mL')
     assert explained.returncode == 0, explained.stderr
     decision = json.loads(explained.stdout)

@@ -444,3 +444,49 @@ def test_submissions_show_and_timeline_without_patient_data(rx: Rx, creds: Crede
     assert {'received', 'routed', 'sent_to_pharmacy', 'pharmacy_answered'} <= {e['kind'] for e in timeline.json['events']}
     assert [value for value in PATIENT_VALUES if value in timeline.out] == []
     assert 'no submission nope' in rx.refused('submissions', 'timeline', 'nope')
+
+
+def test_own_pharmacies_take_standard_webhooks_secrets_unless_static(rx: Rx, tmp_path: Path) -> None:
+    """An OWN instance's secrets must be usable by its webhook: whsec_ secrets, or any secret in static-header mode."""
+    whsec = 'whsec_bmV3LXdlYmhvb2stc2VjcmV0LW9mLXRoZS1waGFybWFjeQ=='
+    paths = {
+        'creds.json': json.dumps({'signing_secret': 'whsec_c2lnbmluZy1zZWNyZXQtb2YtdGhlLXJvdXRlci0wMQ=='}),
+        'plain-creds.json': json.dumps({'signing_secret': 'plain-signing-secret'}),
+        'whsec.txt': whsec + '\n',
+        'plain.txt': 'plain-webhook-secret\n',
+    }
+    for name, text in paths.items():
+        (tmp_path / name).write_text(text)
+    add = [
+        'pharmacies',
+        'add',
+        'clinic-rx',
+        '--type',
+        'own',
+        '--label',
+        'Clinic',
+        '--setting',
+        'order_url=https://rx.clinic.test/orders',
+    ]
+    before = snapshot()
+    message = rx.refused(
+        *add, '--credentials-file', str(tmp_path / 'creds.json'), '--webhook-secret-file', str(tmp_path / 'plain.txt')
+    )
+    assert 'must be whsec_ followed by the base64' in message and 'plain-webhook-secret' not in message
+    assert 'signing_secret' in rx.refused(
+        *add, '--credentials-file', str(tmp_path / 'plain-creds.json'), '--webhook-secret-file', str(tmp_path / 'whsec.txt')
+    )
+    assert snapshot() == before
+    added = rx(*add, '--credentials-file', str(tmp_path / 'creds.json'), '--webhook-secret-file', str(tmp_path / 'whsec.txt'))
+    assert added.code == 0, added.err
+    assert (added.json['type'], added.json['webhookSecretKey'], added.json['webhookSecretConfigured']) == (
+        'own',
+        'clinic-rx',
+        True,
+    )
+    assert secret(settings().webhook_secrets_secret)['clinic-rx'] == [whsec]
+    static = ['--setting', 'webhook_auth=static_header', '--setting', 'static_header=x-clinic-secret']
+    changed = rx('pharmacies', 'set', 'clinic-rx', *static, '--webhook-secret-file', str(tmp_path / 'plain.txt'))
+    assert changed.code == 0, changed.err
+    assert changed.json['settings']['webhook_auth'] == 'static_header'
+    assert secret(settings().webhook_secrets_secret)['clinic-rx'] == ['plain-webhook-secret']

@@ -43,7 +43,8 @@ def test_after_restore_reseeds_random_and_empties_every_cache() -> None:
 def test_api_handlers_import_neither_boto3_nor_powertools_parameters() -> None:
     """One botocore session serves every AWS call: boto3 and Parameters would each bring their own."""
     probe = (
-        'import sys, functions.submit.app, functions.boothwyn_b2b_webhook.app, functions.callback_sender.app;'
+        'import sys, functions.submit.app, functions.boothwyn_b2b_webhook.app, functions.callback_sender.app,'
+        ' functions.own_webhook.app;'
         "print(sorted(m for m in ('boto3', 'aws_lambda_powertools.utilities.parameters') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, '-c', probe], capture_output=True, text=True, check=True)

@@ -107,7 +107,7 @@ def with_medication(name: str, state: str = 'WA') -> dict[str, Any]:
 
 
 def test_registry() -> None:
-    assert registry.names() == ['beluga', 'boothwyn_b2b', 'dispensepro', 'lifefile', 'pioneerrx', 'rxvortex']
+    assert registry.names() == ['beluga', 'boothwyn_b2b', 'dispensepro', 'lifefile', 'own', 'pioneerrx', 'rxvortex']
     assert registry.get('boothwyn_b2b') is BoothwynB2B
     assert registry.get('rxvortex') is RxVortex
     for name in registry.names():
@@ -668,6 +668,7 @@ def test_what_each_type_can_be_asked_is_the_documented_matrix() -> None:
         'boothwyn_b2b': (frozenset(), frozenset(), 'boothwyn'),
         'dispensepro': (frozenset({cancel, refill, status}), frozenset({Status.SUBMITTED}), 'dispensepro'),
         'lifefile': (frozenset(), frozenset(), 'lifefile'),
+        'own': (frozenset(), frozenset(), 'pharmacy'),  # per instance: /rx/webhooks/pharmacy/{pharmacyId}
         'pioneerrx': (frozenset({status}), frozenset(), None),
         'rxvortex': (frozenset({cancel, status}), frozenset({Status.SUBMITTED, Status.PROCESSING}), 'strive'),
     }

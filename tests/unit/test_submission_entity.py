@@ -200,6 +200,17 @@ def test_the_same_report_twice_moves_once() -> None:
     assert (sub.packages, sub.updated_at, sub.callback_kind) == ([Package('794644790132', 'FedEx')], AT, 'update')
 
 
+def test_a_tracking_url_is_kept_on_the_event_only() -> None:
+    sub = entity(Status.SUBMITTED)
+    with_url = report(Status.SHIPPED, 'order.shipped', '1Z999', 'UPS')._replace(tracking_url='https://track.example/1Z999')
+    apply(sub, with_url)
+    apply(sub, report(Status.DELIVERED, 'order.delivered'), at=LATER)
+    shipped, delivered = sub.new_events
+    assert shipped.detail == {'outcome': 'moved', 'trackingUrl': 'https://track.example/1Z999'}
+    assert delivered.detail == {'outcome': 'moved'}
+    assert sub.packages == [Package('1Z999', 'UPS')]
+
+
 def test_raw_status_is_kept_beside_the_normalised_one() -> None:
     sub = entity(Status.PROCESSING)
     apply(sub, report(Status.SHIPPED, 'in-transit'))

@@ -119,6 +119,7 @@ def test_routes_are_the_spec_routes() -> None:
         'POST /rx/webhooks/dispensepro': 'DispenseProWebhookFunction',
         'POST /rx/webhooks/lifefile': 'LifeFileWebhookFunction',
         'POST /rx/webhooks/beluga': 'BelugaWebhookFunction',
+        'POST /rx/webhooks/pharmacy/{pharmacyId}': 'OwnWebhookFunction',
     }
 
 

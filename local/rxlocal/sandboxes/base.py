@@ -104,9 +104,15 @@ class Sandbox(ABC):
     def status_webhook(self, order: SandboxOrder, options: dict[str, Any]) -> Any:
         """The pharmacy's native webhook body for the order's current status."""
 
-    def webhook_headers(self) -> dict[str, str]:
-        """How the pharmacy authenticates its webhook: by default its secret in the type's secret header."""
+    def webhook_headers(self, body: bytes) -> dict[str, str]:
+        """How the pharmacy authenticates its webhook (`body`: the bytes it posts): by default its secret in the
+        type's secret header."""
         return {self.config.webhook_header: self.config.webhook_secret}
+
+    @classmethod
+    def local_webhook_secret(cls, seed: str) -> str:
+        """The webhook secret a local instance of the type uses, made from the stack's configured value."""
+        return seed
 
     def handle(
         self, method: str, path: str, query: str, headers: dict[str, str], raw: bytes, *, test_environment: bool = False
@@ -144,13 +150,17 @@ class Sandbox(ABC):
             tracking = f'{secrets.randbelow(10**12):012d}'
         order.status, order.tracking_number = self.action_status(order, action, options), tracking
         payload = self.status_webhook(order, options)
-        response = httpx.post(self.config.webhook_url, json=payload, headers=self.webhook_headers(), timeout=10)
+        response = self.post_webhook(encode(payload), options)
         return 200, {
             'order': asdict(order),
             'webhook': payload,
             'routerStatus': response.status_code,
             'routerBody': _json(response.content),
         }
+
+    def post_webhook(self, body: bytes, options: dict[str, Any]) -> httpx.Response:
+        headers = {'content-type': 'application/json', **self.webhook_headers(body)}
+        return httpx.post(self.config.webhook_url, content=body, headers=headers, timeout=10)
 
     def action_status(self, order: SandboxOrder, action: str, options: dict[str, Any]) -> str:
         """The native status an admin action moves the order to; a type with its own status machine refuses a
@@ -163,6 +173,11 @@ class Sandbox(ABC):
 
 def location(error: Any) -> str:
     return '.'.join(str(p) for p in error['loc'])
+
+
+def encode(payload: Any) -> bytes:
+    """JSON as httpx writes it (compact UTF-8)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(',', ':'), allow_nan=False).encode('utf-8')
 
 
 def _json(raw: bytes) -> Any:

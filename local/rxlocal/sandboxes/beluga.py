@@ -10,11 +10,10 @@ sends Beluga's webhook events to the router (`Authorization: Bearer <secret>`, e
 - `POST /_sandbox/orders/{masterId}/process|ship|deliver`: the network pharmacy's PHARMACY_ORDER_* events.
 """
 
+import json
 import re
 import secrets
 from typing import Any, ClassVar
-
-import httpx
 
 from rxlocal.sandboxes.base import Reply, Sandbox, SandboxOrder, _json
 
@@ -65,7 +64,7 @@ class BelugaSandbox(Sandbox):
         ]
         return [instance], entries
 
-    def webhook_headers(self) -> dict[str, str]:
+    def webhook_headers(self, body: bytes) -> dict[str, str]:
         return {'authorization': f'Bearer {self.config.webhook_secret}'}
 
     def handle(
@@ -111,7 +110,7 @@ class BelugaSandbox(Sandbox):
         return self.send({'masterId': master_id, 'event': 'RX_WRITTEN', 'docName': 'Dr. Local', 'medsPrescribed': meds})
 
     def send(self, event: dict[str, Any]) -> tuple[int, Any]:
-        response = httpx.post(self.config.webhook_url, json=event, headers=self.webhook_headers(), timeout=30)
+        response = self.post_webhook(json.dumps(event, separators=(',', ':')).encode(), {})
         return 200, {'webhook': event, 'routerStatus': response.status_code, 'routerBody': _json(response.content)}
 
     def action_status(self, order: SandboxOrder, action: str, options: dict[str, Any]) -> str:

@@ -214,7 +214,7 @@ class LifeFileSandbox(Sandbox):
         self.remember(SandboxOrder(order_id=order_id, sender_id=order.order.general.referenceId, test=test))
         return 200, {'type': 'success', 'data': {'orderId': order_id}}
 
-    def webhook_headers(self) -> dict[str, str]:
+    def webhook_headers(self, body: bytes) -> dict[str, str]:
         # LifeFile's Data Push authenticates with HTTP Basic: the configured secret is the `username:password` pair.
         return {'authorization': 'Basic ' + base64.b64encode(self.config.webhook_secret.encode()).decode()}
 

@@ -36,6 +36,8 @@ class PharmacyReport(NamedTuple):
     # The router's own submission id as the pharmacy echoes it back, when it does (finds the order when the
     # report's pharmacy order id is missing).
     reference_id: str | None = None
+    # A tracking page the pharmacy gave (kept on the timeline's event; packages carry number and carrier only).
+    tracking_url: str | None = None
 
     @property
     def unknown_status(self) -> bool:
@@ -254,7 +256,7 @@ class Submission:
                 tracking_number=self.tracking_number if history else report.tracking_number,
                 carrier=self.carrier if history else report.carrier,
                 raw_status=report.raw_status,
-                detail={'outcome': outcome},
+                detail={'outcome': outcome, **({'trackingUrl': report.tracking_url} if report.tracking_url else {})},
                 key=f'{key}#{self.status.value}' if history else key,
             )
         )

@@ -10,6 +10,7 @@ A type whose pharmacies serve a self-issued certificate names the CA to trust (`
 import base64
 import binascii
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
@@ -41,7 +42,8 @@ class Capability(StrEnum):
 
 
 class WebhookSpec(NamedTuple):
-    """How a type's pharmacies report: POST /rx/webhooks/<name>, the shared secret in `secret_header`."""
+    """How a type's pharmacies report: POST /rx/webhooks/<name> (a per-instance webhook: /rx/webhooks/<name>/<id>),
+    the shared secret in `secret_header`."""
 
     name: str
     secret_header: str
@@ -53,6 +55,13 @@ class WebhookSpec(NamedTuple):
     # True when the pharmacy authenticates with HTTP Basic (`secret_header` is then `authorization`): the
     # configured webhook secret is the `username:password` pair.
     basic_auth: bool = False
+    # True when each instance has its own route, /rx/webhooks/<name>/<pharmacy id>, and authenticates with its own
+    # secret (the type verifies it: `PharmacyType.authenticate_webhook`).
+    per_instance: bool = False
+
+    def path(self, pharmacy_id: str) -> str:
+        """The route an instance's pharmacy posts its webhooks to."""
+        return f'/rx/webhooks/{self.name}/{pharmacy_id}' if self.per_instance else f'/rx/webhooks/{self.name}'
 
     def normalise(self, raw: str | None) -> Status | None:
         return None if raw is None else self.vocabulary.get(raw.strip().lower())
@@ -68,6 +77,15 @@ class WebhookSpec(NamedTuple):
             return base64.b64decode(encoded.strip(), validate=True).decode('utf-8')
         except (binascii.Error, ValueError):
             return None
+
+
+class WebhookAuth(NamedTuple):
+    """Whether a per-instance webhook request is authentic; why not (for the timeline and logs, never a secret);
+    the sender's id for the event, which a repeated delivery repeats (None: the request carries none)."""
+
+    valid: bool
+    reason: str = ''
+    event_id: str | None = None
 
 
 class CatalogMatch(NamedTuple):
@@ -155,6 +173,18 @@ class PharmacyType(ABC):
         """Every report one webhook body carries (a type whose bodies hold several, e.g. one per fill, overrides
         this). Raises BadRequest / ValidationFailed when malformed."""
         return [cls.parse_webhook(body)]
+
+    @classmethod
+    def authenticate_webhook(cls, settings: Any, secrets: list[str], headers: Mapping[str, str], body: bytes) -> WebhookAuth:
+        """A per-instance webhook request (`webhook.per_instance`) checked against the instance's settings and its
+        configured webhook secrets (never empty: the caller refuses an instance without one)."""
+        raise NotImplementedError(f'{cls.name} has no per-instance webhook')
+
+    @classmethod
+    def webhook_secrets_problem(cls, settings: Any, secrets: list[str]) -> str | None:
+        """What is wrong with webhook secrets an operator configures for an instance with these settings (None: they
+        can be used), so that a secret the webhook could never verify with is refused when it is set."""
+        return None
 
     @classmethod
     def webhook_order_id(cls, body: Any) -> str | None:

@@ -18,18 +18,33 @@ def _json_or_none(response: 'httpx.Response') -> Any:
         return None
 
 
-def post_json(client: 'httpx.Client', label: str, url: str, body: Any, headers: dict[str, str]) -> Any:
-    """POSTs JSON; returns the parsed body of a 2xx answer, raises PharmacyFailed otherwise."""
-    return request_json(client, label, 'POST', url, headers, body=body)
+def post_json(
+    client: 'httpx.Client', label: str, url: str, body: Any, headers: dict[str, str], *, content: bytes | None = None
+) -> Any:
+    """POSTs JSON (`body`, or `content` already encoded, e.g. because it is signed); returns the parsed body of a
+    2xx answer, raises PharmacyFailed otherwise."""
+    return request_json(client, label, 'POST', url, headers, body=body, content=content)
 
 
-def request_json(client: 'httpx.Client', label: str, method: str, url: str, headers: dict[str, str], *, body: Any = None) -> Any:
-    """A request that may change the order (JSON body when given); the parsed body of a 2xx answer,
-    PharmacyFailed otherwise, saying when the pharmacy may have acted on it."""
+def request_json(
+    client: 'httpx.Client',
+    label: str,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    *,
+    body: Any = None,
+    content: bytes | None = None,
+) -> Any:
+    """A request that may change the order (JSON body when given, or `content` as it is); the parsed body of a
+    2xx answer, PharmacyFailed otherwise, saying when the pharmacy may have acted on it."""
     import httpx
 
     try:
-        response = client.request(method, url, json=body, headers=headers)
+        if content is None:
+            response = client.request(method, url, json=body, headers=headers)
+        else:
+            response = client.request(method, url, content=content, headers=headers)
     except httpx.TimeoutException:
         raise PharmacyFailed(
             f'{label} API timeout: the pharmacy may have received the order; check with the pharmacy before resubmitting'

@@ -8,6 +8,7 @@ MODULES = {
     'beluga': 'rx_router.pharmacy_types.beluga',
     'boothwyn_b2b': 'rx_router.pharmacy_types.boothwyn_b2b',
     'dispensepro': 'rx_router.pharmacy_types.dispensepro',
+    'own': 'rx_router.pharmacy_types.own',
     'lifefile': 'rx_router.pharmacy_types.lifefile',
     'rxvortex': 'rx_router.pharmacy_types.rxvortex',
     'pioneerrx': 'rx_router.pharmacy_types.pioneerrx',

@@ -113,43 +113,33 @@ def find_submission(pharmacies: list[str], report: PharmacyReport, seen: dict[st
     return found
 
 
-def receive(pharmacy_type: type[PharmacyType], request: ApiRequest) -> ApiResponse:
-    spec = pharmacy_type.webhook
-    assert spec is not None
-    digest = hashlib.sha256(request.raw_body).hexdigest()[:32]
-    instances = cached_pharmacies().of_type(pharmacy_type.name)
-    try:
-        senders = authenticated_senders(instances, spec.provided_secret(request.header(spec.secret_header)))
-    except Unauthorized as exc:
-        reason = 'no webhook secret configured' if exc.reason == 'webhook_secret_not_configured' else 'invalid secret'
-        order_id = pharmacy_type.webhook_order_id(_json_or_none(request.raw_body))
-        record_refusal([i.id for i in instances], order_id, refusal(spec, reason, digest, http_status=401))
-        raise
-    pharmacies = [i.id for i in senders]
-    body = json_body(request.raw_body)
-    try:
-        reports = pharmacy_type.parse_webhook_reports(body)
-    except (BadRequest, ValidationFailed) as exc:
-        fields = ', '.join(sorted(exc.field_errors)) if isinstance(exc, ValidationFailed) else 'body'
-        record_refusal(pharmacies, pharmacy_type.webhook_order_id(body), refusal(spec, f'malformed: {fields}', digest))
-        raise
-    unknown = next((r for r in reports if r.unknown_status), None)
-    if unknown is not None and spec.refuses_unknown_status:
-        record_refusal(pharmacies, unknown.order_id, refusal(spec, 'unknown status', digest, raw_status=unknown.raw_status))
-        known = ', '.join(sorted(spec.vocabulary))
-        raise ValidationFailed({spec.status_field: [f'Unknown status; expected one of: {known}']})
+def apply_reports(
+    spec: WebhookSpec,
+    pharmacies: list[str],
+    reports: list[PharmacyReport],
+    *,
+    key: str,
+    replayed: Callable[[Submission, str], bool] | None = None,
+) -> None:
+    """Applies a webhook's reports to the submissions they name among `pharmacies`' orders, then queues one
+    callback per submission whose status moved. `key` identifies the delivery on the timeline; a submission for
+    which `replayed(submission, key)` says the delivery was applied before is left as it is (acknowledged).
+    Raises NotFound when no report names a known submission."""
     # A body may carry several reports (one per fill), several about one submission: each is applied in turn to
     # the submission as the previous one left it, and each submission whose status moved gets one callback.
     applied: dict[str, Submission] = {}
     moved: set[str] = set()
     unmatched = 0
-    key = f'webhook#{spec.name}#{digest}'
     for index, report in enumerate(reports):
         submission = find_submission(pharmacies, report, applied)
         if submission is None:
             unmatched += 1
             continue
         report_key = key if index == 0 else f'{key}#{index}'
+        if replayed is not None and replayed(submission, report_key):
+            applied[submission.id] = submission
+            logger.info('webhook replayed', extra={'webhook': spec.name, 'submission_id': submission.id})
+            continue
         submission, change = apply_report(submission, report, source=f'webhook:{spec.name}', key=report_key)
         applied[submission.id] = submission
         if change.moved:
@@ -172,10 +162,50 @@ def receive(pharmacy_type: type[PharmacyType], request: ApiRequest) -> ApiRespon
         raise NotFound('No submission has that pharmacy order id')
     for submission_id in sorted(moved):
         jobs.enqueue(applied[submission_id])
+
+
+def parse_reports(pharmacy_type: type[PharmacyType], pharmacies: list[str], body: Any, digest: str) -> list[PharmacyReport]:
+    """The reports of an authenticated webhook's body. A malformed body, or (for a type whose vocabulary is
+    complete) an unknown status, is refused with a 400 and recorded on the timeline of the order it names."""
+    spec = pharmacy_type.webhook
+    assert spec is not None
+    try:
+        reports = pharmacy_type.parse_webhook_reports(body)
+    except (BadRequest, ValidationFailed) as exc:
+        fields = ', '.join(sorted(exc.field_errors)) if isinstance(exc, ValidationFailed) else 'body'
+        record_refusal(pharmacies, pharmacy_type.webhook_order_id(body), refusal(spec, f'malformed: {fields}', digest))
+        raise
+    unknown = next((r for r in reports if r.unknown_status), None)
+    if unknown is not None and spec.refuses_unknown_status:
+        record_refusal(pharmacies, unknown.order_id, refusal(spec, 'unknown status', digest, raw_status=unknown.raw_status))
+        known = ', '.join(sorted(spec.vocabulary))
+        raise ValidationFailed({spec.status_field: [f'Unknown status; expected one of: {known}']})
+    return reports
+
+
+def body_digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def receive(pharmacy_type: type[PharmacyType], request: ApiRequest) -> ApiResponse:
+    spec = pharmacy_type.webhook
+    assert spec is not None
+    digest = body_digest(request.raw_body)
+    instances = cached_pharmacies().of_type(pharmacy_type.name)
+    try:
+        senders = authenticated_senders(instances, spec.provided_secret(request.header(spec.secret_header)))
+    except Unauthorized as exc:
+        reason = 'no webhook secret configured' if exc.reason == 'webhook_secret_not_configured' else 'invalid secret'
+        order_id = pharmacy_type.webhook_order_id(json_or_none(request.raw_body))
+        record_refusal([i.id for i in instances], order_id, refusal(spec, reason, digest, http_status=401))
+        raise
+    pharmacies = [i.id for i in senders]
+    reports = parse_reports(pharmacy_type, pharmacies, json_body(request.raw_body), digest)
+    apply_reports(spec, pharmacies, reports, key=f'webhook#{spec.name}#{digest}')
     return OK
 
 
-def _json_or_none(raw: bytes) -> Any:
+def json_or_none(raw: bytes) -> Any:
     try:
         return json_body(raw)
     except RouterError:

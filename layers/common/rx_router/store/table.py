@@ -63,6 +63,11 @@ def equals(attribute: Attribute[Any], value: Any) -> Condition:
     return Condition(f'#{name} = :{name}', {f'#{name}': name}, {f':{name}': typed(attribute, value)})
 
 
+def begins_with(attribute: Attribute[Any], prefix: str) -> Condition:
+    name = attribute.attr_name
+    return Condition(f'begins_with(#{name}, :{name})', {f'#{name}': name}, {f':{name}': typed(attribute, prefix)})
+
+
 def before(attribute: Attribute[Any], value: Any) -> Condition:
     name = attribute.attr_name
     return Condition(f'#{name} < :{name}', {f'#{name}': name}, {f':{name}': typed(attribute, value)})

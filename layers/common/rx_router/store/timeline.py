@@ -53,6 +53,18 @@ def record(submission_id: str, event: TimelineEvent) -> bool:
     return True
 
 
+def holds(submission: Submission, key: str) -> bool:
+    """Whether an event keyed `key` (or `key#<status>`, as a report that changed the status or tracking is keyed)
+    is on the submission's timeline. `key` must end in a separator-free id (no `#`), so no other key shares it."""
+    if any(e.key == key or e.key.startswith(key + '#') for e in submission.recorded_events):
+        return True
+    condition = table.equals(TimelineModel.submission_id, submission.id) & table.begins_with(TimelineModel.key, key)
+    return any(
+        raw['key']['S'] == key or raw['key']['S'].startswith(key + '#')
+        for raw in table.query(TimelineModel, condition, consistent=True)
+    )
+
+
 def events_of(submission: Submission) -> list[TimelineEvent]:
     """Every event of a submission, oldest first: those stored with it and the timeline table's."""
     stored = table.query(TimelineModel, table.equals(TimelineModel.submission_id, submission.id), consistent=True)

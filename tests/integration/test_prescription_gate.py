@@ -11,6 +11,7 @@ import pytest
 from functions.beluga_webhook.app import lambda_handler as beluga_hook
 from functions.cancel_prescription.app import lambda_handler as cancel_handler
 from functions.get_submission.app import lambda_handler as get_handler
+from functions.reconcile.app import lambda_handler as reconcile_handler
 from functions.refill_prescription.app import lambda_handler as refill_handler
 from functions.submit.app import lambda_handler as submit_handler
 from rx_router.cache import TtlCache
@@ -188,6 +189,15 @@ def test_no_path_sends_a_gated_order_before_its_prescription(creds: Credentials,
     assert stored is not None
     with pytest.raises(InvalidTransition):
         send_and_record(stored, lambda: pytest.fail('sent'), 'test')  # type: ignore[arg-type,return-value]
+    # Reconciliation (status queries; prescription polling is off without Beluga's API) sends nothing.
+    assert reconcile_handler({}, LambdaContext())['asked'] == 0
+    # The operator's CLI: a status sync is refused, a callback resend only calls back.
+    from rxlocal import cli
+    from tests.integration.deployed_stack import create_stack
+
+    create_stack('rx-prod')
+    assert cli.main(['--stack', 'rx-prod', 'submissions', 'sync', submission_id]) == 2
+    assert cli.main(['--stack', 'rx-prod', 'callbacks', 'resend', submission_id]) == 0
     assert pharmacies.calls == []
     assert view(creds, submission_id)['status'] == 'awaiting_prescription'
 

@@ -9,6 +9,8 @@ reads the stack's outputs through the boto3 default credential chain (--region o
   products      a product's Default Pharmacy: list, set-default, clear-default
   routes        state routes: list, set; explain shows which pharmacy a prescription would go to, and why
   submissions   show (no patient data unless --payloads), timeline, sync (ask the pharmacy)
+  diagnose      support's checklist for one submission, the escalation verdict and a summary to paste
+  providers     prescription providers' webhook secrets (Beluga)
   callbacks     redrive the dead-letter queue, resend a submission's callback
   sandbox       make a local sandbox pharmacy act on an order
 
@@ -620,6 +622,20 @@ def submissions_timeline(args: argparse.Namespace, local: Any) -> None:
     emit(timeline_view(submission, events_of(submission)))
 
 
+def diagnose(args: argparse.Namespace, local: Any) -> None:
+    """The support checklist for one submission, with the escalation verdict (no patient data)."""
+    from rx_router.service.diagnosis import diagnose as diagnosis
+    from rx_router.store.config import load_pharmacies
+    from rx_router.store.timeline import events_of
+
+    submission = existing_submission(args.submission_id)
+    found = diagnosis(submission, events_of(submission), load_pharmacies())
+    if args.summary:
+        print(found['escalationSummary'])
+    else:
+        emit(found)
+
+
 def submissions_sync(args: argparse.Namespace, local: Any) -> None:
     """Asks the pharmacy where the order is and applies the answer forward-only (source `poll`)."""
     from rx_router.errors import Conflict
@@ -893,6 +909,11 @@ def parser() -> argparse.ArgumentParser:
     )
     sync.add_argument('submission_id')
     sync.set_defaults(run=submissions_sync)
+
+    diagnosed = groups.add_parser('diagnose', help="support's checklist for a submission, with the escalation verdict")
+    diagnosed.add_argument('submission_id')
+    diagnosed.add_argument('--summary', action='store_true', help='print only the escalation summary to paste')
+    diagnosed.set_defaults(run=diagnose)
 
     callbacks = groups.add_parser('callbacks', help='callback delivery').add_subparsers(dest='command', required=True)
     redrive = callbacks.add_parser('redrive', help='replay the dead-letter queue into the callback queue')

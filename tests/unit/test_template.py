@@ -111,6 +111,8 @@ def test_routes_are_the_spec_routes() -> None:
         'POST /rx/prescriptions/submit': 'SubmitFunction',
         'GET /rx/prescriptions/{id}': 'GetSubmissionFunction',
         'GET /rx/prescriptions/{id}/timeline': 'GetTimelineFunction',
+        'GET /rx/prescriptions/{id}/tracking': 'GetTrackingFunction',
+        'GET /rx/prescriptions/{id}/diagnosis': 'GetDiagnosisFunction',
         'POST /rx/prescriptions/{id}/cancel': 'CancelPrescriptionFunction',
         'POST /rx/prescriptions/{id}/refill': 'RefillPrescriptionFunction',
         'GET /rx/health': 'HealthFunction',

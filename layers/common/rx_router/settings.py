@@ -56,6 +56,10 @@ class Settings(BaseModel):
     # webhook before reconciliation asks Beluga (and again after as long, while it still waits).
     beluga_api_url: Annotated[str, Field(pattern=r'^https?://')] | None = None
     prescription_poll_after_seconds: Annotated[int, Field(ge=60)] = 1800
+    # Support's diagnosis: when waiting, shipping without tracking, or silence from the pharmacy needs a look.
+    diagnosis_awaiting_prescription_hours: Annotated[float, Field(gt=0)] = 72
+    diagnosis_shipped_without_tracking_hours: Annotated[float, Field(gt=0)] = 24
+    diagnosis_no_update_hours: Annotated[float, Field(gt=0)] = 120
 
     @classmethod
     def from_environment(cls, environ: dict[str, str]) -> 'Settings':

@@ -119,6 +119,8 @@ class PharmacyType(ABC):
     # The router statuses from which the type's `cancel` may be asked (e.g. RxVortex until shipped, DispensePro
     # void before filled); from any other status a client's cancel is refused with 409 before the pharmacy is called.
     cancellable_from: ClassVar[frozenset[Status]] = frozenset()
+    # Its orders carry a signed hardcopy prescription (support's diagnosis checks it was sent).
+    sends_hardcopy: ClassVar[bool] = False
     # The native drug id sent when the catalog maps no product to the medication; None: such an order is refused.
     unmatched_native_id: ClassVar[str | None] = None
 

@@ -117,6 +117,7 @@ def _numeric(value: str) -> int | str:
 
 class LifeFile(PharmacyType):
     name: ClassVar[str] = 'lifefile'
+    sends_hardcopy = True
     settings_model = LifeFileSettings
     credentials_model = LifeFileCredentials
     webhook = WEBHOOK

@@ -7,7 +7,9 @@ SAM := $(SAM_VENV)/bin/sam
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install lint typecheck format validate build test unit integration e2e bench run clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install browser lint typecheck format validate build test unit integration e2e bench run clean
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: the Lambda runtime is Python 3.12 (.python-version)"; exit 1; }
@@ -22,6 +24,13 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	touch $@
 
 install: $(VENV)/.installed $(SAM_VENV)/.installed
+
+# The operator console's tests drive a real headless Chromium: Debian's chromium and chromium-driver.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "install chromium and its WebDriver (chromedriver) with your package manager"; exit 1; }; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -52,7 +61,7 @@ integration: $(VENV)/.installed
 e2e: $(VENV)/.installed
 	$(PY) -m pytest tests/e2e -q
 
-test: install lint typecheck validate build
+test: install browser lint typecheck validate build
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed

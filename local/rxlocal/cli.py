@@ -10,6 +10,7 @@ reads the stack's outputs through the boto3 default credential chain (--region o
   routes        state routes: list, set; explain shows which pharmacy a prescription would go to, and why
   submissions   show (no patient data unless --payloads), timeline, sync (ask the pharmacy)
   diagnose      support's checklist for one submission, the escalation verdict and a summary to paste
+  console       a read-only operator page on loopback (find, timeline, diagnosis, dead letters)
   providers     prescription providers' webhook secrets (Beluga)
   callbacks     redrive the dead-letter queue, resend a submission's callback
   sandbox       make a local sandbox pharmacy act on an order
@@ -721,29 +722,61 @@ def record_operator_action(submission_id: str, actor: str, action: str, **detail
     timeline.record(submission_id, event)
 
 
-def callbacks_redrive(args: argparse.Namespace, local: Any) -> None:
-    """Moves every job from the callback DLQ back to the callback queue (fix the receiver first)."""
+def dead_letter_queue() -> str:
+    if DEAD_LETTER_QUEUE not in _queues:
+        raise CliError('the target stack does not expose its callback dead-letter queue')
+    return _queues[DEAD_LETTER_QUEUE]
+
+
+def dead_letter_depth() -> int:
+    import boto3
+
+    attributes = boto3.client('sqs').get_queue_attributes(
+        QueueUrl=dead_letter_queue(), AttributeNames=['ApproximateNumberOfMessages']
+    )['Attributes']
+    return int(attributes['ApproximateNumberOfMessages'])
+
+
+def redrive(limit: int | None, actor: str) -> int:
+    """Moves jobs from the callback DLQ back to the callback queue, each on its submission's timeline; how many."""
     import boto3
 
     from rx_router.settings import settings
 
-    if DEAD_LETTER_QUEUE not in _queues:
-        raise CliError('the target stack does not expose its callback dead-letter queue')
-    sqs = boto3.client('sqs')
+    sqs, dlq = boto3.client('sqs'), dead_letter_queue()
     moved = 0
-    while args.limit is None or moved < args.limit:
-        batch = sqs.receive_message(QueueUrl=_queues[DEAD_LETTER_QUEUE], MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    while limit is None or moved < limit:
+        batch = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=1)
         messages = batch.get('Messages', [])
         if not messages:
             break
-        actor = operator(local)
         for message in messages:
             sqs.send_message(QueueUrl=settings().callback_queue_url, MessageBody=message['Body'])
-            sqs.delete_message(QueueUrl=_queues[DEAD_LETTER_QUEUE], ReceiptHandle=message['ReceiptHandle'])
+            sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message['ReceiptHandle'])
             job = json.loads(message['Body'])
             record_operator_action(job['submissionId'], actor, 'callbacks redrive', eventId=job.get('eventId'))
             moved += 1
-    emit({'redriven': moved})
+    return moved
+
+
+def console(args: argparse.Namespace, local: Any) -> None:
+    """Serves the read-only operator page on loopback until interrupted."""
+    from rxlocal.console import Console, ConsoleServer
+
+    actor = operator(local)
+    server = ConsoleServer(Console(lambda: actor, record_operator_action, dead_letter_depth, redrive), port=args.port)
+    print(json.dumps({'url': server.page_url}), flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+
+
+def callbacks_redrive(args: argparse.Namespace, local: Any) -> None:
+    """Moves every job from the callback DLQ back to the callback queue (fix the receiver first)."""
+    emit({'redriven': redrive(args.limit, operator(local))})
 
 
 def callbacks_resend(args: argparse.Namespace, local: Any) -> None:
@@ -909,6 +942,10 @@ def parser() -> argparse.ArgumentParser:
     )
     sync.add_argument('submission_id')
     sync.set_defaults(run=submissions_sync)
+
+    served = groups.add_parser('console', help='a read-only operator page on 127.0.0.1 (prints its URL)')
+    served.add_argument('--port', type=int, default=8089, help='0 picks a free port')
+    served.set_defaults(run=console)
 
     diagnosed = groups.add_parser('diagnose', help="support's checklist for a submission, with the escalation verdict")
     diagnosed.add_argument('submission_id')

@@ -5,6 +5,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -135,3 +136,22 @@ def logs() -> Iterator[io.StringIO]:
     logger.addHandler(handler)
     yield stream
     logger.removeHandler(handler)
+
+
+@pytest.fixture
+def later(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
+    """Moves the clock of the router's background work (reconciliation, prescription polling, the diagnosis)
+    forward by that many hours. Requests signed by tests keep the real clock: the API would refuse them."""
+    from rx_router import clock
+    from rx_router.service import diagnosis, prescription_gate, reconcile
+
+    real = clock.utc_now
+
+    def move(hours: float) -> None:
+        def now() -> datetime:
+            return real() + timedelta(hours=hours)
+
+        for module in (clock, reconcile, prescription_gate, diagnosis):
+            monkeypatch.setattr(module, 'utc_now', now)
+
+    return move

@@ -4,19 +4,16 @@ PHARMACY_ORDER_* / PACKAGE_* events; and recovery of a missed RX_WRITTEN by poll
 import json
 import os
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from functions.reconcile.app import lambda_handler as reconcile_handler
 from functions.submit.app import lambda_handler as submit_handler
-from rx_router import clock
 from rx_router.cache import TtlCache
 from rx_router.domain.events import EventKind
 from rx_router.domain.statuses import Status
 from rx_router.pharmacies.records import CatalogEntry, PharmacyInstance
-from rx_router.service import prescription_gate
 from rx_router.settings import settings
 from rx_router.store import config, secrets, submissions
 from rx_router.store.timeline import events_of
@@ -55,20 +52,6 @@ def pharmacies_add(pharmacies: FakePharmacies, instance: PharmacyInstance) -> Be
     assert isinstance(sandbox, BelugaSandbox)
     pharmacies.mounts.insert(0, Mount(BELUGA_API, sandbox, False))
     return sandbox
-
-
-@pytest.fixture
-def later(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
-    real = clock.utc_now
-
-    def move(hours: float) -> None:
-        def now() -> datetime:
-            return real() + timedelta(hours=hours)
-
-        monkeypatch.setattr(clock, 'utc_now', now)
-        monkeypatch.setattr(prescription_gate, 'utc_now', now)
-
-    return move
 
 
 def at_network(creds: Credentials, master_id: str = MASTER, source_order_id: str = 'ord_net_1') -> dict[str, Any]:

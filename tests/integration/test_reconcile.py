@@ -3,7 +3,7 @@ orders nothing has updated for a while, oldest first, a bounded number per run."
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -35,21 +35,6 @@ def at_pharmacy(pharmacies: FakePharmacies, created: dict[str, Any], status: str
     """The pharmacy moves the order without telling the router (its webhook is lost)."""
     order = pharmacies.by_pharmacy[created['pharmacy']].orders[created['pharmacyOrderId']]
     order.status, order.tracking_number = status, tracking
-
-
-@pytest.fixture
-def later(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
-    """Moves the router's clock forward by that many hours."""
-    real = clock.utc_now
-
-    def move(hours: float) -> None:
-        def now() -> datetime:
-            return real() + timedelta(hours=hours)
-
-        monkeypatch.setattr(clock, 'utc_now', now)
-        monkeypatch.setattr(reconcile, 'utc_now', now)
-
-    return move
 
 
 def test_sync_applies_the_pharmacy_status_forward_only_with_a_callback(creds: Credentials, pharmacies: FakePharmacies) -> None:

@@ -9,7 +9,7 @@ export SAM_CLI_TELEMETRY := 0
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser lint typecheck format validate build test unit integration e2e bench run clean
+.PHONY: install browser lint typecheck format validate build test unit integration e2e bench run invoke clean
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: the Lambda runtime is Python 3.12 (.python-version)"; exit 1; }
@@ -71,6 +71,12 @@ bench: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(PY) -m rxlocal
+
+# One function, one event, against the running local stack: sam local invoke where Docker is, else in-process.
+# make invoke FUNCTION=SubmitFunction EVENT=events/submit.json [IN_PROCESS=1] [PHARMACY=id]
+invoke: $(VENV)/.installed
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo 'usage: make invoke FUNCTION=SubmitFunction EVENT=events/submit.json'; exit 2; }
+	@$(PY) -m rxlocal.invoke $(if $(IN_PROCESS),--in-process) $(if $(PHARMACY),--pharmacy $(PHARMACY)) $(FUNCTION) $(EVENT)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .bench

@@ -76,6 +76,8 @@ def action_event(creds: Credentials, action: str, submission_id: str, body: dict
     event['headers'] = signed_headers(creds, raw)
     if raw:
         event['body'] = raw
+    else:
+        event.pop('body', None)  # the sample's (refill's) is not what was signed
     return event
 
 

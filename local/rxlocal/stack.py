@@ -110,6 +110,7 @@ class LocalStack:
         self.gateway.start()
         for poller in self.pollers:
             poller.start()
+        state.write_env_vars(environment, self.aws.endpoint)  # for `make invoke` (sam local invoke --env-vars)
         state.write(self.describe(environment))
         self.startup_seconds = time.perf_counter() - started
 

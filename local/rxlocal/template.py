@@ -68,6 +68,7 @@ class Function:
     environment: dict[str, Any]
     routes: list[HttpRoute] = field(default_factory=list)
     sqs_sources: list[SqsSource] = field(default_factory=list)
+    schedules: list[str] = field(default_factory=list)  # Schedule events' expressions (rate(...) / cron(...))
 
 
 def _logical_id(ref: Any) -> str:
@@ -85,7 +86,7 @@ def functions(path: Path = TEMPLATE) -> dict[str, Function]:
     found = {}
     for name, resource in resources('AWS::Serverless::Function', path).items():
         props = resource['Properties']
-        routes, sources = [], []
+        routes, sources, schedules = [], [], []
         for event in props.get('Events', {}).values():
             ev = event['Properties']
             if event['Type'] == 'HttpApi':
@@ -98,6 +99,8 @@ def functions(path: Path = TEMPLATE) -> dict[str, Function]:
                         report_failures='ReportBatchItemFailures' in ev.get('FunctionResponseTypes', []),
                     )
                 )
+            elif event['Type'] == 'Schedule':
+                schedules.append(str(ev['Schedule']))
         environment = {
             **defaults.get('Environment', {}).get('Variables', {}),
             **props.get('Environment', {}).get('Variables', {}),
@@ -111,6 +114,7 @@ def functions(path: Path = TEMPLATE) -> dict[str, Function]:
             environment=environment,
             routes=routes,
             sqs_sources=sources,
+            schedules=schedules,
         )
     return found
 

@@ -51,14 +51,22 @@ def body_hash(wire: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode('utf-8')).hexdigest()
 
 
+def answered_status(submission: Submission) -> Status:
+    """The status the submit (or refill) answered with: `submitted` once the pharmacy accepted the order, whatever
+    happened to it since (its later statuses are updates, with their callbacks); otherwise where it is (failed, or
+    still pending). So a repeat gets the first result again."""
+    return Status.SUBMITTED if submission.submitted_at is not None else submission.status
+
+
 def result_body(submission: Submission) -> dict[str, Any]:
+    status = answered_status(submission)
     body: dict[str, Any] = {
         'submissionId': submission.id,
         'pharmacy': submission.pharmacy,
-        'status': submission.status.value,
+        'status': status.value,
         'pharmacyOrderId': submission.pharmacy_order_id,
     }
-    if submission.status is Status.FAILED:
+    if status is Status.FAILED:
         body['error'] = submission.error_message
     if submission.refill_of is not None:
         body.update(refillOf=submission.refill_of, refillNumber=submission.refill_number)
@@ -67,10 +75,10 @@ def result_body(submission: Submission) -> dict[str, Any]:
 
 def result_response(submission: Submission, *, replayed: bool = False) -> ApiResponse:
     headers = {REPLAYED_HEADER: 'true'} if replayed else {}
-    if submission.status is Status.PENDING:
+    status = answered_status(submission)
+    if status is Status.PENDING:
         raise Conflict(IN_PROGRESS, submissionId=submission.id)
-    status = 502 if submission.status is Status.FAILED else 201
-    return ApiResponse(status, result_body(submission), headers)
+    return ApiResponse(502 if status is Status.FAILED else 201, result_body(submission), headers)
 
 
 def is_abandoned(submission: Submission) -> bool:

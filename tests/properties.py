@@ -52,6 +52,9 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(marked_texts, children, max_size=4),
     max_leaves=20,
 )
+# A value for one field: json_values alone is mostly arrays, so strings (the values a field could echo) and other
+# scalars are drawn on their own too.
+field_values = st.one_of(marked_texts, scalars, json_values)
 
 
 def depth(value: Any) -> int:
@@ -171,7 +174,7 @@ def one_field_replaced(draw: st.DrawFn, document: Any, extra_fields: tuple[tuple
     """(the field's dotted path, the document with that field given a random value). `extra_fields` are optional
     fields the document lacks (their parent objects present), so they are tried too."""
     path = draw(st.sampled_from(sorted({*paths(document), *extra_fields}, key=dotted)))
-    return dotted(path), replaced(document, path, draw(json_values))
+    return dotted(path), replaced(document, path, draw(field_values))
 
 
 # --- the submission every mutation starts from ----------------------------------------------------------------

@@ -105,3 +105,22 @@ SEED_PARAMETERS = {
     'StriveCatalogSemaglutide': 'cat-sema-25',
     'StriveCatalogTirzepatide': 'cat-tirz-10',
 }
+
+
+def assert_spec_error(status: int, body: Any) -> None:
+    """A refusal in the spec's shapes: 4xx with `{"error": "..."}` (409 adds the existing `submissionId`), or 400
+    `{"error":"Validation failed","details":{"fieldErrors":{path:[message,...]},"formErrors":[message,...]}}`."""
+    assert 400 <= status < 500, status
+    assert isinstance(body, dict) and isinstance(body.get('error'), str) and body['error'], body
+    if 'details' in body:
+        assert status == 400 and set(body) == {'error', 'details'} and body['error'] == 'Validation failed', body
+        details = body['details']
+        assert set(details) == {'fieldErrors', 'formErrors'}, details
+        fields, form = details['fieldErrors'], details['formErrors']
+        assert isinstance(fields, dict) and isinstance(form, list) and (fields or form), details
+        assert all(isinstance(m, str) and m for m in form), form
+        for path, messages in fields.items():
+            assert isinstance(path, str) and path and isinstance(messages, list) and messages, fields
+            assert all(isinstance(m, str) and m for m in messages), fields
+    else:
+        assert set(body) <= ({'error', 'submissionId'} if status == 409 else {'error'}), body

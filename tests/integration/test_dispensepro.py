@@ -373,6 +373,16 @@ def test_statuses_only_move_forward_and_call_back_once(creds: Credentials) -> No
     assert record(creds, created['submissionId'])['status'] == 'delivered'
 
 
+def test_a_repeat_of_an_order_that_failed_at_the_pharmacy_later_still_returns_the_first_result(creds: Credentials) -> None:
+    """The pharmacy accepted it (201); its later `failed` is an update with its callback, not the submit's answer:
+    a repeat is not turned into a 502 without an error."""
+    created = create(creds)
+    assert hook({'orderId': created['pharmacyOrderId'], 'status': 'failed'})['statusCode'] == 200
+    again = submit(creds, routed())
+    assert (again['statusCode'], response_json(again)) == (201, created)
+    assert record(creds, created['submissionId'])['status'] == 'failed'
+
+
 def test_void_webhook_is_terminal(creds: Credentials) -> None:
     created = create(creds)
     hook({'orderId': created['pharmacyOrderId'], 'status': 'voided'})

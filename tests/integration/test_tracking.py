@@ -145,6 +145,19 @@ def test_repeated_and_late_webhooks_never_move_back_or_call_back_twice(creds: Cr
     assert view['history'][-1]['trackingNumber'] == '794644790132'
 
 
+def test_a_repeat_after_the_order_moved_on_returns_the_first_result(creds: Credentials, pharmacies: FakePharmacies) -> None:
+    """README "Retries and duplicates": the first result again, same status code and body, however far the order
+    has gone since (found by tests/integration/test_submission_state_machine.py)."""
+    body = submission(routing={'patientState': 'WA'})
+    first = submit_handler(submit_event(creds, body), LambdaContext())
+    hook('boothwyn', {'caseId': response_json(first)['pharmacyOrderId'], 'rxStatus': 'shipped'})
+    again = submit_handler(submit_event(creds, body), LambdaContext())
+    assert (again['statusCode'], response_json(again)) == (201, response_json(first))
+    assert response_json(first)['status'] == 'submitted'
+    assert again['headers']['idempotent-replayed'] == 'true'
+    assert record(creds, response_json(first)['submissionId'])['status'] == 'shipped'
+
+
 def test_terminal_status_is_final(creds: Credentials, pharmacies: FakePharmacies) -> None:
     created = create(creds)
     hook('boothwyn', {'caseId': created['pharmacyOrderId'], 'rxStatus': 'cancelled'})

@@ -4,7 +4,8 @@ import traceback
 
 from aws_lambda_powertools import Logger
 
-logger = Logger(service='pharmacy-router')
+SERVICE = 'pharmacy-router'
+logger = Logger(service=SERVICE)
 
 
 def exception_summary(exc: BaseException) -> dict[str, str]:

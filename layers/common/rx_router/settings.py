@@ -56,6 +56,9 @@ class Settings(BaseModel):
     # webhook before reconciliation asks Beluga (and again after as long, while it still waits).
     beluga_api_url: Annotated[str, Field(pattern=r'^https?://')] | None = None
     prescription_poll_after_seconds: Annotated[int, Field(ge=60)] = 1800
+    # A tracked submission (an open order at a pharmacy that answers status queries, or a gated one awaiting its
+    # prescription) that nothing has updated or checked for this long is stale (the StaleSubmissions metric).
+    stale_after_seconds: Annotated[int, Field(ge=60)] = 86_400
 
     @classmethod
     def from_environment(cls, environ: dict[str, str]) -> 'Settings':

@@ -15,6 +15,7 @@ from datetime import timedelta
 from math import isfinite
 from typing import Any, NamedTuple
 
+from rx_router.business_metrics import Metric, count
 from rx_router.callbacks import jobs
 from rx_router.clock import iso_timestamp, utc_now
 from rx_router.domain.submission import Submission
@@ -103,6 +104,7 @@ def release(submission: Submission, written: dict[str, Any], *, source: str) -> 
         raise RuntimeError('submission kept changing while its prescription was applied')
     if sending is None:
         logger.warning('gated submission held', extra={'submission_id': submission.id, 'source': source})
+        count(Metric.SUBMISSIONS_HELD, submission.pharmacy)
         jobs.enqueue(submission)
         return Outcome(held=True)
     pharmacy, native = sending
@@ -110,6 +112,7 @@ def release(submission: Submission, written: dict[str, Any], *, source: str) -> 
     assert released.prescription_gate is not None
     prescription_gates.stopped_waiting(prescription_gates.Gate.of(released.prescription_gate), released.id)
     logger.info('gated submission released', extra={'submission_id': released.id, 'source': source})
+    count(Metric.SUBMISSIONS_RELEASED, released.pharmacy)
     send_and_record(released, lambda: pharmacy.send(native, test=released.test), 'released submission')
     return Outcome(released=True)
 

@@ -57,6 +57,7 @@ def test_the_required_variables_and_the_defaults() -> None:
         'reconcile_max_per_run': 100,
         'beluga_api_url': None,
         'prescription_poll_after_seconds': 1800,
+        'stale_after_seconds': 86_400,
     }
     assert DEFAULT_RETRY_SCHEDULE == (30, 120, 600, 1800, 3600, 7200, 14400, 21600, 28800)
 

@@ -20,6 +20,7 @@ from functions.rxvortex_webhook.app import lambda_handler as strive_hook
 from functions.submit.app import lambda_handler as submit_handler
 from rx_router import business_metrics, clock, http_clients
 from rx_router.service import reconcile
+from rx_router.service import submit as submit_service
 from rx_router.settings import settings
 from tests.fake_pharmacies import FakePharmacies
 from tests.integration.callback_queue import queued_jobs
@@ -27,6 +28,7 @@ from tests.integration.emf import counted, emf_lines
 from tests.integration.test_callback_sender import sqs_event_for_queued_job
 from tests.integration.test_prescription_gate import beluga, gated, rx_written
 from tests.integration.test_reconcile import at_pharmacy
+from tests.integration.test_submit import age, die_during_pharmacy_call
 from tests.own_support import INSTANCE, configure
 from tests.support import (
     PATIENT_VALUES,
@@ -89,6 +91,19 @@ def test_a_pharmacy_failure_is_counted_as_failed(creds: Credentials, pharmacies:
     out = published()
     assert counted(out) == {('SubmissionsFailed', created['pharmacy']): 1}
     assert_clean(out, created['submissionId'])
+
+
+def test_a_submission_whose_invocation_died_is_counted_failed_once_when_a_repeat_settles_it(
+    creds: Credentials, pharmacies: FakePharmacies, published: Output
+) -> None:
+    submission_id = die_during_pharmacy_call(creds, pharmacies)
+    assert emf_lines(published()) == []  # the invocation died before its send had an outcome
+    age(submission_id, submit_service.ABANDONED_AFTER.total_seconds() + 1)
+    repeat = submit_event(creds, submission())  # the request whose invocation died
+    assert submit_handler(repeat, LambdaContext())['statusCode'] == 502
+    assert counted(published()) == {('SubmissionsFailed', 'strive'): 1}
+    assert submit_handler(submit_event(creds, submission()), LambdaContext())['statusCode'] == 502  # settled: nothing new
+    assert emf_lines(published()) == []
 
 
 def test_a_webhook_accepted_and_refused_for_its_pharmacy(creds: Credentials, published: Output) -> None:

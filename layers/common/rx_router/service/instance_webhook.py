@@ -17,6 +17,7 @@ from typing import Any
 from rx_router.api.endpoint import http_endpoint
 from rx_router.api.request import ApiRequest, json_body
 from rx_router.api.responses import ApiResponse
+from rx_router.business_metrics import Metric, count
 from rx_router.domain.submission import Submission
 from rx_router.errors import NotFound, Unauthorized
 from rx_router.pharmacies.adapters import validated_settings
@@ -46,8 +47,8 @@ def receive(pharmacy_type: type[PharmacyType], request: ApiRequest) -> ApiRespon
     pharmacy_id = request.path_parameters.get('pharmacyId', '')
     instance = cached_pharmacies().pharmacies.get(pharmacy_id)
     if instance is None or instance.type != pharmacy_type.name:
-        with refusals_counted([]):  # never the path's id as a dimension: anyone can post to any path
-            raise NotFound(f'No pharmacy with this id posts to /rx/webhooks/{spec.name}/')
+        count(Metric.WEBHOOKS_REFUSED)  # for all pharmacies only: the path's id is anyone's to choose
+        raise NotFound(f'No pharmacy with this id posts to /rx/webhooks/{spec.name}/')
     with refusals_counted([instance.id]):
         return accepted(_receive(pharmacy_type, spec, instance, request))
 

@@ -2,20 +2,22 @@
 (rx_router/business_metrics.py), and notify the SNS topic AlarmTopicArn only when one is given."""
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rx_router.business_metrics import NAMESPACE, PHARMACY, Metric
-from rx_router.observability import SERVICE
+from rx_router import business_metrics
+from rx_router.business_metrics import NAMESPACE, PHARMACY, SERVICE, Metric
 from rx_router.settings import Settings
 from tests.support import ROOT
 from tests.template import deployed, deployed_resources, resources, template
 
 ALARMS = resources('AWS::CloudWatch::Alarm')
-ALL_PHARMACIES = [{'Name': 'service', 'Value': SERVICE}]  # the dimension set every metric line publishes
+STACK = {'Ref': 'AWS::StackName'}
+ALL_PHARMACIES = [{'Name': 'service', 'Value': STACK}]  # the dimension set every metric line publishes
 TOPIC = 'arn:aws:sns:us-east-1:123456789012:pharmacy-router-alarms'
 SOURCES = [*(ROOT / 'layers/common/rx_router').rglob('*.py'), *(ROOT / 'functions').rglob('*.py')]
 
@@ -26,6 +28,13 @@ def watched(alarm: dict[str, Any]) -> list[dict[str, Any]]:
     if 'MetricName' in properties:
         return [{key: properties.get(key) for key in ('Namespace', 'MetricName', 'Dimensions')}]
     return [query['MetricStat']['Metric'] for query in properties['Metrics'] if 'MetricStat' in query]
+
+
+def test_the_all_pharmacies_dimension_is_the_stacks_name() -> None:
+    """The code publishes {service: POWERTOOLS_SERVICE_NAME}; the template sets it to the stack's name, which the
+    alarms and the dashboard read."""
+    assert business_metrics._metrics.provider.service == os.environ['POWERTOOLS_SERVICE_NAME']
+    assert template()['Globals']['Function']['Environment']['Variables']['POWERTOOLS_SERVICE_NAME'] == STACK
 
 
 def test_every_metric_is_counted_somewhere_in_the_code() -> None:
@@ -118,8 +127,8 @@ def dashboard() -> dict[str, Any]:
 
     def value(match: re.Match[str]) -> str:
         reference = match.group(1)
-        assert reference in {**arns, 'AWS::Region': ''}, reference
-        return arns.get(reference, 'us-east-1')
+        assert reference in {**arns, 'AWS::Region': '', 'AWS::StackName': ''}, reference
+        return arns.get(reference, {'AWS::Region': 'us-east-1', 'AWS::StackName': 'rx-prod'}.get(reference, ''))
 
     rendered: dict[str, Any] = json.loads(re.sub(r'\$\{([^}]*)\}', value, body))
     return rendered
@@ -136,8 +145,11 @@ def test_the_dashboard_shows_every_alarm_and_every_metric_by_pharmacy() -> None:
     assert all(w['properties']['region'] == 'us-east-1' for w in metrics)
     shown = json.dumps(metrics)
     assert [m.value for m in Metric if f'\\"{m.value}\\"' not in shown and f'"{m.value}"' not in shown] == []
+    totals = [m for w in metrics for m in w['properties'].get('metrics', []) if isinstance(m[0], str)]
+    assert totals and all(m[:1] + m[2:4] == [NAMESPACE, 'service', 'rx-prod'] for m in totals)  # this stack's, all pharmacies
     searches = [q['expression'] for w in metrics for [q, *_] in w['properties'].get('metrics', []) if isinstance(q, dict)]
-    assert searches and all(s.startswith(f"SEARCH('{{{NAMESPACE},{PHARMACY}}} MetricName=") for s in searches)
+    per_pharmacy = f'SEARCH(\'{{{NAMESPACE},{PHARMACY},{SERVICE}}} {SERVICE}="rx-prod" MetricName='
+    assert searches and all(s.startswith(per_pharmacy) for s in searches), searches
 
 
 def test_the_dashboard_is_laid_out_without_overlaps() -> None:

@@ -2,10 +2,11 @@
 
 Counts are kept during an invocation and flushed once at its end (`flushed`), one EMF line per pharmacy involved:
 Powertools holds one value per dimension per line. Each line publishes its counts under two dimension sets,
-{service} (all pharmacies: what the template's alarms watch) and {pharmacy} (the instance id, from the
-configuration, never from a request). A count that belongs to no pharmacy (a webhook refused before its sender is
-known, a reconciliation run's totals) is published under {service} only. Metrics carry names, pharmacy ids and
-numbers, never a submission id or patient data.
+{service} (all pharmacies: what the template's alarms watch) and {service, pharmacy} (the pharmacy's instance id,
+from the configuration, never from a request). The service is POWERTOOLS_SERVICE_NAME, which the template sets to
+the stack's name: two stacks in one account keep their metrics apart. A count that belongs to no pharmacy (a
+webhook refused before its sender is known, a reconciliation run's totals) is published under {service} only.
+Metrics carry names, pharmacy ids and numbers, never a submission id or patient data.
 
 Nothing is printed until a handler flushes: the rxrouter CLI runs the same services and publishes nothing.
 """
@@ -20,9 +21,10 @@ from typing import Any
 # Loaded with the Logger already: the aws_lambda_powertools package imports its metrics module (no import cost).
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
-from rx_router.observability import SERVICE, exception_summary, logger
+from rx_router.observability import exception_summary, logger
 
 NAMESPACE = 'PharmacyRouter'
+SERVICE = 'service'  # the stack's dimension, on every line (Powertools adds it to the first set)
 PHARMACY = 'pharmacy'  # the per-pharmacy dimension: a pharmacy instance id
 
 
@@ -47,7 +49,7 @@ class Metric(StrEnum):
     STALE_SUBMISSIONS = 'StaleSubmissions'  # tracked submissions nothing updated or checked for StaleAfterSeconds
 
 
-_metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+_metrics = Metrics(namespace=NAMESPACE)  # its service: POWERTOOLS_SERVICE_NAME
 _counts: dict[str | None, Counter[Metric]] = {}
 _lock = threading.Lock()  # the local stack runs handlers on threads; Lambda runs one invocation at a time
 
@@ -74,7 +76,8 @@ def flush() -> None:
                 for metric, value in counts.items():
                     _metrics.add_metric(name=metric.value, unit=MetricUnit.Count, value=value)
                 if pharmacy is not None:
-                    _metrics.add_dimensions(**{PHARMACY: pharmacy})
+                    service = {SERVICE: _metrics.provider.service} if _metrics.provider.service else {}
+                    _metrics.add_dimensions(**service, **{PHARMACY: pharmacy})
                 _metrics.flush_metrics()
         finally:
             _metrics.clear_metrics()  # what a disabled flush (POWERTOOLS_METRICS_DISABLED) leaves behind

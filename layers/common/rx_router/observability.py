@@ -4,8 +4,7 @@ import traceback
 
 from aws_lambda_powertools import Logger
 
-SERVICE = 'pharmacy-router'
-logger = Logger(service=SERVICE)
+logger = Logger(service='pharmacy-router')
 
 
 def exception_summary(exc: BaseException) -> dict[str, str]:

@@ -19,14 +19,16 @@ from functions.reconcile.app import lambda_handler as reconcile_handler
 from functions.rxvortex_webhook.app import lambda_handler as strive_hook
 from functions.submit.app import lambda_handler as submit_handler
 from rx_router import business_metrics, clock, http_clients
+from rx_router.clock import iso_timestamp
 from rx_router.service import reconcile
 from rx_router.service import submit as submit_service
 from rx_router.settings import settings
+from rx_router.store import prescription_gates
 from tests.fake_pharmacies import FakePharmacies
 from tests.integration.callback_queue import queued_jobs
 from tests.integration.emf import counted, emf_lines
 from tests.integration.test_callback_sender import sqs_event_for_queued_job
-from tests.integration.test_prescription_gate import beluga, gated, rx_written
+from tests.integration.test_prescription_gate import MASTER, beluga, gated, rx_written
 from tests.integration.test_reconcile import at_pharmacy
 from tests.integration.test_submit import age, die_during_pharmacy_call
 from tests.own_support import INSTANCE, configure
@@ -198,6 +200,8 @@ def test_stale_submissions_are_the_tracked_ones_reconciliation_has_not_checked_f
     orders = [submit(creds, f'ord_stale_{n}') for n in range(3)]
     assert all(o['statusCode'] == 201 and o['pharmacy'] == 'strive' for o in orders)  # strive answers status queries
     assert gated(creds)['statusCode'] == 202  # no Beluga polling here: its age since it came is what counts
+    assert gated(creds, 'BLG-MASTER-0002', 'ord_gated_2')['statusCode'] == 202
+    assert beluga({'masterId': 'BLG-MASTER-0002', 'event': 'CONSULT_CANCELED'})['statusCode'] == 200  # waits no more
     monkeypatch.setenv('RECONCILE_MAX_PER_RUN', '1')
     settings.cache_clear()
     published()
@@ -210,6 +214,8 @@ def test_stale_submissions_are_the_tracked_ones_reconciliation_has_not_checked_f
     assert counted(out)['StaleSubmissions', None] == 2  # the third order, and the gated one: not checked for 25 h
     assert counted(out)['StatusQueries', None] == 1
     assert_clean(out, *(o['submissionId'] for o in orders))
+    before = iso_timestamp(clock.utc_now())
+    assert [w.gate.master_id for w in prescription_gates.due_for_check('beluga', before, 10)] == [MASTER]  # cleaned
     settings.cache_clear()
 
 

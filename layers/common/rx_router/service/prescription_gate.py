@@ -173,6 +173,17 @@ def _routed(submission: Submission, rx: PrescriptionSubmission) -> tuple[Pharmac
     return pharmacy, pharmacy.translate(submission.id, rx, decision.drug)
 
 
+def still_waiting(waiting: prescription_gates.Waiting) -> Submission | None:
+    """The submission a waiting entry names, if it still waits for that prescription. An entry that no longer does
+    (its submission released, held or cancelled, or never reserved) leaves the waiting index."""
+    submission = submissions.get(waiting.submission_id)
+    gate = prescription_gates.Gate.of(submission.prescription_gate) if submission and submission.prescription_gate else None
+    if submission is None or gate != waiting.gate or not submission.awaits_prescription:
+        prescription_gates.stopped_waiting(waiting.gate, waiting.submission_id)
+        return None
+    return submission
+
+
 @dataclass
 class RecoverySummary:
     asked: int = 0
@@ -189,10 +200,8 @@ def recover_missed(limit: int) -> RecoverySummary:
         return summary
     before = iso_timestamp(utc_now() - timedelta(seconds=settings().prescription_poll_after_seconds))
     for waiting in prescription_gates.due_for_check(beluga_provider.PROVIDER, before, limit):
-        submission = submissions.get(waiting.submission_id)
-        gate = prescription_gates.Gate.of(submission.prescription_gate) if submission and submission.prescription_gate else None
-        if submission is None or gate != waiting.gate or not submission.awaits_prescription:
-            prescription_gates.stopped_waiting(waiting.gate, waiting.submission_id)
+        submission = still_waiting(waiting)
+        if submission is None:
             continue
         summary.asked += 1
         try:

@@ -126,5 +126,7 @@ def stale_submissions() -> int:
     behind its budget (or, without Beluga polling, that a prescription is that late)."""
     before = iso_timestamp(utc_now() - timedelta(seconds=settings().stale_after_seconds))
     open_orders = sum(len(submissions.due_for_poll(s.value, before, STALE_COUNT_LIMIT)) for s in OPEN)
-    gated = prescription_gates.due_for_check(beluga_provider.PROVIDER, before, STALE_COUNT_LIMIT)
-    return open_orders + len(gated)
+    # A gated submission held or cancelled keeps its waiting entry until something looks (Beluga polling does):
+    # each old entry is checked once against its submission, and one that no longer waits leaves the index.
+    candidates = prescription_gates.due_for_check(beluga_provider.PROVIDER, before, STALE_COUNT_LIMIT)
+    return open_orders + sum(prescription_gate.still_waiting(waiting) is not None for waiting in candidates)

@@ -50,8 +50,8 @@ BUDGET_AWS_RATIO = 1.25  # CPU inside the router's AWS calls <= 1.25x the same c
 
 
 def template_settings(function: str) -> dict[str, str]:
-    """The function's environment from template.yaml: literals, and references to template parameters at their
-    default (POWERTOOLS_LOG_LEVEL: LogLevel). References to resources get the bench names below."""
+    """The function's environment from template.yaml: literals, references to template parameters at their default
+    (POWERTOOLS_LOG_LEVEL: LogLevel) and to the stack's name. References to resources get the bench names below."""
     parameters = template.load().get('Parameters', {})
     found = {}
     for name, value in template.functions()[function].environment.items():
@@ -59,6 +59,8 @@ def template_settings(function: str) -> dict[str, str]:
             found[name] = value
         elif isinstance(value, dict) and 'Default' in parameters.get(value.get('Ref'), {}):
             found[name] = str(parameters[value['Ref']]['Default'])
+        elif value == {'Ref': 'AWS::StackName'}:
+            found[name] = 'pharmacy-router-bench'
     return found
 
 

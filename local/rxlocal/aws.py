@@ -57,7 +57,9 @@ def name_resources(aws: LocalAws, prefix: str) -> None:
         aws.refs[logical] = f'{prefix}-{logical}'
     for logical in (*template.resources('AWS::Serverless::HttpApi'), *template.resources('AWS::Serverless::Function')):
         aws.refs.setdefault(logical, f'{prefix}-{logical}')
-    aws.refs.update({'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com'})
+    aws.refs.update(
+        {'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': prefix}
+    )
 
 
 def function_environment(refs: dict[str, str]) -> dict[str, str]:

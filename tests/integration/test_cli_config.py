@@ -59,6 +59,7 @@ class Rx:
         self.printed: list[str] = []
 
     def __call__(self, *args: str) -> Result:
+        self.capsys.readouterr()  # not the command's: the metric lines a handler called by the test printed
         code = cli.main(['--stack', STACK, *args])
         out, err = self.capsys.readouterr()
         self.printed += [out, err]

@@ -25,6 +25,7 @@ HOLDS_NO_PATIENT_DATA = {
     'AWS::Serverless::LayerVersion',
     'AWS::Logs::LogGroup',  # API access logs: ids, status, latency, source IP
     'AWS::CloudWatch::Alarm',
+    'AWS::CloudWatch::Dashboard',  # metric names, pharmacy ids and alarm ARNs
     'Custom::ConfigSeed',
     'AWS::KMS::Key',
     'AWS::KMS::Alias',

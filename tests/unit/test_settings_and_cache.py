@@ -60,6 +60,7 @@ def test_the_required_variables_and_the_defaults() -> None:
         'diagnosis_awaiting_prescription_hours': 72,
         'diagnosis_shipped_without_tracking_hours': 24,
         'diagnosis_no_update_hours': 120,
+        'stale_after_seconds': 86_400,
     }
     assert DEFAULT_RETRY_SCHEDULE == (30, 120, 600, 1800, 3600, 7200, 14400, 21600, 28800)
 

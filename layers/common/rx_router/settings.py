@@ -60,6 +60,9 @@ class Settings(BaseModel):
     diagnosis_awaiting_prescription_hours: Annotated[float, Field(gt=0)] = 72
     diagnosis_shipped_without_tracking_hours: Annotated[float, Field(gt=0)] = 24
     diagnosis_no_update_hours: Annotated[float, Field(gt=0)] = 120
+    # A tracked submission (an open order at a pharmacy that answers status queries, or a gated one awaiting its
+    # prescription) that nothing has updated or checked for this long is stale (the StaleSubmissions metric).
+    stale_after_seconds: Annotated[int, Field(ge=60)] = 86_400
 
     @classmethod
     def from_environment(cls, environ: dict[str, str]) -> 'Settings':

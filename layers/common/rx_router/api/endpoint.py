@@ -1,7 +1,7 @@
 """Turns a use case `(request, client) -> ApiResponse` into a Lambda handler for an HTTP API route.
 
 The route's authenticator is passed in, so routes without client authentication (health, pharmacy
-webhooks) do not import the client store at all.
+webhooks) do not import the client store at all. The invocation's business metrics are published when it ends.
 """
 
 import time
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
+from rx_router import business_metrics
 from rx_router.api.request import ApiRequest
 from rx_router.api.responses import ApiResponse, error_response
 from rx_router.observability import logger
@@ -22,6 +23,7 @@ Authenticator = Callable[[ApiRequest], 'ApiClient']
 
 
 def http_endpoint(use_case: UseCase, *, authenticate: Authenticator | None) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    @business_metrics.flushed
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         started = time.perf_counter()

@@ -35,7 +35,7 @@ from rx_router.observability import logger
 from rx_router.pharmacy_types import beluga
 from rx_router.pharmacy_types.base import WebhookBody, parse_body
 from rx_router.service import prescription_gate
-from rx_router.service.webhook import apply_report
+from rx_router.service.webhook import accepted, apply_report, refusals_counted
 from rx_router.store import prescription_gates, secrets, timeline
 from rx_router.store.clients import ApiClient
 
@@ -43,7 +43,6 @@ PROVIDER = 'beluga'
 SECRET_KEY = 'beluga'  # noqa: S105 - its entry's name in the webhook-secrets document
 SECRET_HEADER = 'x-beluga-webhook-secret'  # noqa: S105 - a header name
 SOURCE = 'webhook:beluga'
-OK = ApiResponse(200, {'ok': True})
 Text = Annotated[str, Field(max_length=500)]
 
 
@@ -84,8 +83,15 @@ def authenticate(request: ApiRequest) -> None:
 
 
 def receive(request: ApiRequest) -> ApiResponse:
-    authenticate(request)
-    event = parse_body(BelugaEvent, json_body(request.raw_body))
+    """Consult events concern no pharmacy: they are counted for all pharmacies only; pharmacy events for the
+    pharmacy whose orders they named."""
+    with refusals_counted([]):
+        authenticate(request)
+        event = parse_body(BelugaEvent, json_body(request.raw_body))
+        return _event(request, event)
+
+
+def _event(request: ApiRequest, event: BelugaEvent) -> ApiResponse:
     gate = prescription_gates.Gate(PROVIDER, event.master_id)
     digest = hashlib.sha256(request.raw_body).hexdigest()[:32]
     if event.event == 'RX_WRITTEN':
@@ -95,7 +101,7 @@ def receive(request: ApiRequest) -> ApiResponse:
     if beluga.is_pharmacy_event(event.event):
         return _pharmacy_event(gate, request.raw_body, digest)
     logger.info('beluga event without effect', extra={'event': event.event[:40]})
-    return OK
+    return accepted([])
 
 
 def _rx_written(gate: prescription_gates.Gate, event: BelugaEvent, digest: str) -> ApiResponse:
@@ -115,7 +121,7 @@ def _rx_written(gate: prescription_gates.Gate, event: BelugaEvent, digest: str) 
             'held': sum(o.held for o in outcomes),
         },
     )
-    return OK
+    return accepted([])
 
 
 def _consult_canceled(gate: prescription_gates.Gate, digest: str) -> ApiResponse:
@@ -138,7 +144,7 @@ def _consult_canceled(gate: prescription_gates.Gate, digest: str) -> ApiResponse
             cancelled += 1
             jobs.enqueue(submission)
     logger.info('consult cancelled', extra={'provider': gate.provider, 'cancelled': cancelled})
-    return OK
+    return accepted([])
 
 
 def _pharmacy_event(gate: prescription_gates.Gate, raw: bytes, digest: str) -> ApiResponse:
@@ -153,7 +159,7 @@ def _pharmacy_event(gate: prescription_gates.Gate, raw: bytes, digest: str) -> A
             moved += 1
             jobs.enqueue(submission)
     logger.info('beluga pharmacy event', extra={'event': report.raw_status, 'orders': len(orders), 'moved': moved})
-    return OK
+    return accepted(orders)
 
 
 def use_case(request: ApiRequest, client: ApiClient | None) -> ApiResponse:

@@ -17,11 +17,23 @@ from typing import Any
 from rx_router.api.endpoint import http_endpoint
 from rx_router.api.request import ApiRequest, json_body
 from rx_router.api.responses import ApiResponse
+from rx_router.business_metrics import Metric, count
+from rx_router.domain.submission import Submission
 from rx_router.errors import NotFound, Unauthorized
 from rx_router.pharmacies.adapters import validated_settings
+from rx_router.pharmacies.records import PharmacyInstance
 from rx_router.pharmacy_types import registry
-from rx_router.pharmacy_types.base import PharmacyType
-from rx_router.service.webhook import OK, apply_reports, body_digest, json_or_none, parse_reports, record_refusal, refusal
+from rx_router.pharmacy_types.base import PharmacyType, WebhookSpec
+from rx_router.service.webhook import (
+    accepted,
+    apply_reports,
+    body_digest,
+    json_or_none,
+    parse_reports,
+    record_refusal,
+    refusal,
+    refusals_counted,
+)
 from rx_router.store import secrets, timeline
 from rx_router.store.clients import ApiClient
 from rx_router.store.config import cached_pharmacies
@@ -35,7 +47,15 @@ def receive(pharmacy_type: type[PharmacyType], request: ApiRequest) -> ApiRespon
     pharmacy_id = request.path_parameters.get('pharmacyId', '')
     instance = cached_pharmacies().pharmacies.get(pharmacy_id)
     if instance is None or instance.type != pharmacy_type.name:
+        count(Metric.WEBHOOKS_REFUSED)  # for all pharmacies only: the path's id is anyone's to choose
         raise NotFound(f'No pharmacy with this id posts to /rx/webhooks/{spec.name}/')
+    with refusals_counted([instance.id]):
+        return accepted(_receive(pharmacy_type, spec, instance, request))
+
+
+def _receive(
+    pharmacy_type: type[PharmacyType], spec: WebhookSpec, instance: PharmacyInstance, request: ApiRequest
+) -> list[Submission]:
     digest = body_digest(request.raw_body)
     configured = secrets.webhook_secrets(instance.webhook_secret_key) if instance.webhook_secret_key else []
     auth = None  # no secret configured: nothing is authentic (fail closed)
@@ -49,10 +69,9 @@ def receive(pharmacy_type: type[PharmacyType], request: ApiRequest) -> ApiRespon
     reports = parse_reports(pharmacy_type, [instance.id], json_body(request.raw_body), digest)
     if auth.event_id:
         key = f'webhook#{spec.name}#{instance.id}#{auth.event_id}'
-        apply_reports(spec, [instance.id], reports, key=key, replayed=timeline.holds)
-    else:  # a static-secret sender that names no event: identical bodies are the same event, as for other types
-        apply_reports(spec, [instance.id], reports, key=f'webhook#{spec.name}#{instance.id}#{digest}')
-    return OK
+        return apply_reports(spec, [instance.id], reports, key=key, replayed=timeline.holds)
+    # a static-secret sender that names no event: identical bodies are the same event, as for other types
+    return apply_reports(spec, [instance.id], reports, key=f'webhook#{spec.name}#{instance.id}#{digest}')
 
 
 def instance_webhook_handler(type_name: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

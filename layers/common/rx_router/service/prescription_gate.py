@@ -15,6 +15,7 @@ from datetime import timedelta
 from math import isfinite
 from typing import Any, NamedTuple
 
+from rx_router.business_metrics import Metric, count
 from rx_router.callbacks import jobs
 from rx_router.clock import iso_timestamp, utc_now
 from rx_router.domain.submission import Submission
@@ -103,6 +104,7 @@ def release(submission: Submission, written: dict[str, Any], *, source: str) -> 
         raise RuntimeError('submission kept changing while its prescription was applied')
     if sending is None:
         logger.warning('gated submission held', extra={'submission_id': submission.id, 'source': source})
+        count(Metric.SUBMISSIONS_HELD, submission.pharmacy)
         jobs.enqueue(submission)
         return Outcome(held=True)
     pharmacy, native = sending
@@ -110,6 +112,7 @@ def release(submission: Submission, written: dict[str, Any], *, source: str) -> 
     assert released.prescription_gate is not None
     prescription_gates.stopped_waiting(prescription_gates.Gate.of(released.prescription_gate), released.id)
     logger.info('gated submission released', extra={'submission_id': released.id, 'source': source})
+    count(Metric.SUBMISSIONS_RELEASED, released.pharmacy)
     send_and_record(released, lambda: pharmacy.send(native, test=released.test), 'released submission')
     return Outcome(released=True)
 
@@ -170,6 +173,17 @@ def _routed(submission: Submission, rx: PrescriptionSubmission) -> tuple[Pharmac
     return pharmacy, pharmacy.translate(submission.id, rx, decision.drug)
 
 
+def still_waiting(waiting: prescription_gates.Waiting) -> Submission | None:
+    """The submission a waiting entry names, if it still waits for that prescription. An entry that no longer does
+    (its submission released, held or cancelled, or never reserved) leaves the waiting index."""
+    submission = submissions.get(waiting.submission_id)
+    gate = prescription_gates.Gate.of(submission.prescription_gate) if submission and submission.prescription_gate else None
+    if submission is None or gate != waiting.gate or not submission.awaits_prescription:
+        prescription_gates.stopped_waiting(waiting.gate, waiting.submission_id)
+        return None
+    return submission
+
+
 @dataclass
 class RecoverySummary:
     asked: int = 0
@@ -186,10 +200,8 @@ def recover_missed(limit: int) -> RecoverySummary:
         return summary
     before = iso_timestamp(utc_now() - timedelta(seconds=settings().prescription_poll_after_seconds))
     for waiting in prescription_gates.due_for_check(beluga_provider.PROVIDER, before, limit):
-        submission = submissions.get(waiting.submission_id)
-        gate = prescription_gates.Gate.of(submission.prescription_gate) if submission and submission.prescription_gate else None
-        if submission is None or gate != waiting.gate or not submission.awaits_prescription:
-            prescription_gates.stopped_waiting(waiting.gate, waiting.submission_id)
+        submission = still_waiting(waiting)
+        if submission is None:
             continue
         summary.asked += 1
         try:

@@ -9,6 +9,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
+from rx_router.business_metrics import Metric, count
 from rx_router.callbacks import jobs
 from rx_router.clock import iso_timestamp, utc_now
 from rx_router.domain.events import EventKind
@@ -18,15 +19,17 @@ from rx_router.errors import Conflict
 from rx_router.observability import logger
 from rx_router.pharmacy_types.base import Capability
 from rx_router.pharmacy_types.outcomes import PharmacyFailed
+from rx_router.prescription_providers import beluga as beluga_provider
 from rx_router.service import prescription_gate
 from rx_router.service.capable_pharmacy import capable_pharmacy
 from rx_router.service.webhook import apply_report
 from rx_router.settings import settings
-from rx_router.store import submissions
+from rx_router.store import prescription_gates, submissions
 
 SOURCE = 'poll'
 # The statuses OpenOrderIndex holds submissions under.
 OPEN = (Status.SUBMITTED, Status.PROCESSING, Status.SHIPPED, Status.ON_HOLD)
+STALE_COUNT_LIMIT = 1000  # per status and provider: the count reads keys only, and this many is "at least this many"
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class RunSummary:
     failed: int = 0
     prescriptions_asked: int = 0
     released_by_polling: int = 0
+    stale: int = 0
 
 
 def reconcile() -> RunSummary:
@@ -101,6 +105,7 @@ def reconcile() -> RunSummary:
                 continue
             if synced.moved or synced.tracking_added:
                 summary.repaired += 1
+                count(Metric.SUBMISSIONS_REPAIRED, submission.pharmacy)
                 logger.info(
                     'submission repaired by polling',
                     extra={'submission_id': submission.id, 'status': synced.submission.status.value},
@@ -110,4 +115,18 @@ def reconcile() -> RunSummary:
     recovery = prescription_gate.recover_missed(budget)
     summary.prescriptions_asked, summary.released_by_polling = recovery.asked, recovery.released
     summary.failed += recovery.failed
+    summary.stale = stale_submissions()
     return summary
+
+
+def stale_submissions() -> int:
+    """Tracked submissions nothing has updated or checked for STALE_AFTER_SECONDS, after this run's checks: open
+    orders at pharmacies that answer status queries, and gated submissions awaiting their prescription. Each is
+    checked every reconciliation period while the schedule keeps up, so any means reconciliation is failing, off or
+    behind its budget (or, without Beluga polling, that a prescription is that late)."""
+    before = iso_timestamp(utc_now() - timedelta(seconds=settings().stale_after_seconds))
+    open_orders = sum(len(submissions.due_for_poll(s.value, before, STALE_COUNT_LIMIT)) for s in OPEN)
+    # A gated submission held or cancelled keeps its waiting entry until something looks (Beluga polling does):
+    # each old entry is checked once against its submission, and one that no longer waits leaves the index.
+    candidates = prescription_gates.due_for_check(beluga_provider.PROVIDER, before, STALE_COUNT_LIMIT)
+    return open_orders + sum(prescription_gate.still_waiting(waiting) is not None for waiting in candidates)

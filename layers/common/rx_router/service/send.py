@@ -4,8 +4,10 @@ its events and its callback queued. Direct submits, refills and released gated s
 
 from collections.abc import Callable
 
+from rx_router.business_metrics import Metric, count
 from rx_router.callbacks import jobs
 from rx_router.clock import iso_timestamp
+from rx_router.domain.statuses import Status
 from rx_router.domain.submission import Submission
 from rx_router.observability import exception_summary, logger
 from rx_router.pharmacy_types.outcomes import PharmacyAccepted, PharmacyFailed
@@ -46,5 +48,6 @@ def send_and_record(submission: Submission, send: Callable[[], PharmacyAccepted]
         submission.failed(UNEXPECTED, None, iso_timestamp())
         logger.error(f'{what} failed unexpectedly', extra=exception_summary(exc))
     submissions.record_outcome(submission)
+    count(Metric.SUBMISSIONS_FAILED if submission.status is Status.FAILED else Metric.SUBMISSIONS_ACCEPTED, submission.pharmacy)
     jobs.enqueue(submission)
     return refused

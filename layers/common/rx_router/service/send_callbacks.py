@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from rx_router import aws
+from rx_router.business_metrics import Metric, count
 from rx_router.callbacks import delivery, payloads, retry, url_safety
 from rx_router.callbacks.jobs import CallbackJob, attempt_event
 from rx_router.observability import logger
@@ -19,6 +20,11 @@ from rx_router.settings import settings
 from rx_router.store import timeline
 from rx_router.store.clients import read_active_client
 
+OUTCOME_METRICS = {
+    'delivered': Metric.CALLBACKS_DELIVERED,
+    'retrying': Metric.CALLBACKS_RETRIED,
+    'dead-lettered': Metric.CALLBACKS_DEAD_LETTERED,
+}
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
@@ -48,6 +54,8 @@ def handle_record(record: SQSRecord) -> None:
     event = attempt_event(job, outcome=outcome, attempt=attempt_number, httpStatus=attempt.http_status, error=attempt.error)
     timeline.record(job.submission_id, event)
     log = {'submission_id': job.submission_id, 'event_id': job.event_id, 'attempt': attempt_number, 'outcome': outcome}
+    pharmacy = job.payload.get('pharmacy')
+    count(OUTCOME_METRICS[outcome], pharmacy if isinstance(pharmacy, str) else None)
     if attempt.delivered:
         logger.info('callback delivered', extra={**log, 'http_status': attempt.http_status})
         return

@@ -15,6 +15,7 @@ from typing import Any
 
 from rx_router.api.request import ApiRequest, json_body
 from rx_router.api.responses import ApiResponse
+from rx_router.business_metrics import Metric, count
 from rx_router.callbacks import jobs, url_safety
 from rx_router.clock import iso_timestamp, utc_now
 from rx_router.domain.events import EventKind, TimelineEvent
@@ -98,6 +99,7 @@ def replay(existing: submissions.Existing) -> ApiResponse:
             submission = submissions.get(submission.id) or submission
         else:
             logger.warning('abandoned submission recorded as failed')
+            count(Metric.SUBMISSIONS_FAILED, submission.pharmacy)  # its send's outcome, which the dead invocation never counted
             jobs.enqueue(submission)
     return result_response(submission, replayed=True)
 

@@ -5,16 +5,19 @@ instances (each instance names its own; GMP shares Boothwyn's), presented in the
 type that uses HTTP Basic, as its `username:password`: every instance whose secret matches may own the order.
 A body may carry several reports (LifeFile: one per fill).
 Nothing is accepted when no secret is configured. A refused webhook that names a known order is
-recorded on that submission's timeline, with why.
+recorded on that submission's timeline, with why. Each webhook counts as accepted or refused (business_metrics), for
+the pharmacy that sent it when only one can have.
 """
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rx_router.api.endpoint import http_endpoint
 from rx_router.api.request import ApiRequest, json_body
 from rx_router.api.responses import ApiResponse
+from rx_router.business_metrics import Metric, count, only
 from rx_router.callbacks import jobs
 from rx_router.clock import iso_timestamp
 from rx_router.constant_time import matches_any
@@ -120,11 +123,11 @@ def apply_reports(
     *,
     key: str,
     replayed: Callable[[Submission, str], bool] | None = None,
-) -> None:
+) -> list[Submission]:
     """Applies a webhook's reports to the submissions they name among `pharmacies`' orders, then queues one
     callback per submission whose status moved. `key` identifies the delivery on the timeline; a submission for
     which `replayed(submission, key)` says the delivery was applied before is left as it is (acknowledged).
-    Raises NotFound when no report names a known submission."""
+    Returns the submissions the reports named. Raises NotFound when no report names a known submission."""
     # A body may carry several reports (one per fill), several about one submission: each is applied in turn to
     # the submission as the previous one left it, and each submission whose status moved gets one callback.
     applied: dict[str, Submission] = {}
@@ -162,6 +165,7 @@ def apply_reports(
         raise NotFound('No submission has that pharmacy order id')
     for submission_id in sorted(moved):
         jobs.enqueue(applied[submission_id])
+    return list(applied.values())
 
 
 def parse_reports(pharmacy_type: type[PharmacyType], pharmacies: list[str], body: Any, digest: str) -> list[PharmacyReport]:
@@ -183,6 +187,23 @@ def parse_reports(pharmacy_type: type[PharmacyType], pharmacies: list[str], body
     return reports
 
 
+@contextmanager
+def refusals_counted(pharmacies: list[str]) -> Iterator[None]:
+    """A webhook answered 4xx from within counts as refused, for its pharmacy when only one can have sent it."""
+    try:
+        yield
+    except RouterError as exc:
+        if exc.status < 500:
+            count(Metric.WEBHOOKS_REFUSED, only(pharmacies))
+        raise
+
+
+def accepted(submissions_named: list[Submission]) -> ApiResponse:
+    """The answer to an accepted webhook, counted for the pharmacy whose orders it named (when only one's)."""
+    count(Metric.WEBHOOKS_ACCEPTED, only([s.pharmacy for s in submissions_named]))
+    return OK
+
+
 def body_digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
@@ -193,16 +214,18 @@ def receive(pharmacy_type: type[PharmacyType], request: ApiRequest) -> ApiRespon
     digest = body_digest(request.raw_body)
     instances = cached_pharmacies().of_type(pharmacy_type.name)
     try:
-        senders = authenticated_senders(instances, spec.provided_secret(request.header(spec.secret_header)))
+        with refusals_counted([]):  # no sender is known yet
+            senders = authenticated_senders(instances, spec.provided_secret(request.header(spec.secret_header)))
     except Unauthorized as exc:
         reason = 'no webhook secret configured' if exc.reason == 'webhook_secret_not_configured' else 'invalid secret'
         order_id = pharmacy_type.webhook_order_id(json_or_none(request.raw_body))
         record_refusal([i.id for i in instances], order_id, refusal(spec, reason, digest, http_status=401))
         raise
     pharmacies = [i.id for i in senders]
-    reports = parse_reports(pharmacy_type, pharmacies, json_body(request.raw_body), digest)
-    apply_reports(spec, pharmacies, reports, key=f'webhook#{spec.name}#{digest}')
-    return OK
+    with refusals_counted(pharmacies):
+        reports = parse_reports(pharmacy_type, pharmacies, json_body(request.raw_body), digest)
+        named = apply_reports(spec, pharmacies, reports, key=f'webhook#{spec.name}#{digest}')
+    return accepted(named)
 
 
 def json_or_none(raw: bytes) -> Any:

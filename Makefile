@@ -7,7 +7,7 @@ SAM := $(SAM_VENV)/bin/sam
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install lint typecheck format validate build test unit integration e2e bench run clean
+.PHONY: install lint typecheck format validate build test unit integration e2e bench run openapi clean
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: the Lambda runtime is Python 3.12 (.python-version)"; exit 1; }
@@ -62,6 +62,10 @@ bench: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(PY) -m rxlocal
+
+# docs/openapi.json from the pydantic models and template.yaml's routes (a unit test fails when it is stale).
+openapi: $(VENV)/.installed
+	$(PY) -m rxlocal.openapi
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .bench

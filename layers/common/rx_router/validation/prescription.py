@@ -11,7 +11,16 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from rx_router.clock import utc_now
@@ -102,17 +111,41 @@ Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 Text500 = Annotated[str, Field(min_length=1, max_length=500)]
 Text1000 = Annotated[str, Field(min_length=1, max_length=1000)]
 Name = Text100
+# The `json_schema_extra` / WithJsonSchema parts only describe the checks in docs/openapi.json (and let its fuzz
+# generate plausible values); the validators enforce them.
 StateCode = Annotated[
-    str, Field(min_length=2, max_length=2), _check(US_STATES.__contains__, 'Must be a two-letter US state code')
+    str,
+    Field(min_length=2, max_length=2, json_schema_extra={'enum': sorted(US_STATES)}),
+    _check(US_STATES.__contains__, 'Must be a two-letter US state code'),
 ]
-Zip = Annotated[str, Field(max_length=10), _check(is_zip, 'Must be a 5- or 9-digit ZIP code')]
+Zip = Annotated[
+    str,
+    Field(max_length=10, json_schema_extra={'pattern': r'^\d{5}(-?\d{4})?$'}),
+    _check(is_zip, 'Must be a 5- or 9-digit ZIP code'),
+]
 Phone = Annotated[str, Field(max_length=30), _check(lambda v: phone_digits(v) is not None, 'Must be a 10-digit US phone number')]
 Email = Annotated[
-    str, Field(max_length=254), _check(re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$').match, 'Must be a valid email address')
+    str,
+    Field(max_length=254, json_schema_extra={'format': 'email'}),
+    _check(re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$').match, 'Must be a valid email address'),
 ]
-Npi = Annotated[str, _check(is_npi, 'Must be a valid 10-digit NPI')]
-Dea = Annotated[str, _check(is_dea_number, 'Must be a valid DEA registration number')]
-PositiveNumber = Annotated[int | float, PlainValidator(_positive_number)]
+Npi = Annotated[
+    str,
+    Field(
+        json_schema_extra={'pattern': r'^\d{10}$', 'description': 'NPI: 10 digits, the last a Luhn check digit (80840 prefix)'}
+    ),
+    _check(is_npi, 'Must be a valid 10-digit NPI'),
+]
+Dea = Annotated[
+    str,
+    Field(json_schema_extra={'pattern': r'^[A-Z]{2}\d{7}$', 'description': 'DEA registration number, with its check digit'}),
+    _check(is_dea_number, 'Must be a valid DEA registration number'),
+]
+PositiveNumber = Annotated[
+    int | float,
+    PlainValidator(_positive_number),
+    WithJsonSchema({'type': 'number', 'exclusiveMinimum': 0, 'maximum': MAX_QUANTITY}),
+]
 
 
 class WireModel(BaseModel):
@@ -128,7 +161,7 @@ class WireModel(BaseModel):
 class Patient(WireModel):
     first_name: Name
     last_name: Name
-    dob: Annotated[str, AfterValidator(_date_of_birth)]
+    dob: Annotated[str, Field(json_schema_extra={'format': 'date'}), AfterValidator(_date_of_birth)]
     gender: Literal['male', 'female']
     phone: Phone
     email: Email | None = None
@@ -222,7 +255,7 @@ class PrescriptionGate(WireModel):
 class PrescriptionSubmission(WireModel):
     source: Identifier100
     source_order_id: Identifier200
-    callback_url: Annotated[str, Field(max_length=2048), AfterValidator(_callback_url)]
+    callback_url: Annotated[str, Field(max_length=2048, json_schema_extra={'format': 'uri'}), AfterValidator(_callback_url)]
     patient: Patient
     ship_to: ShipTo
     prescriber: Prescriber

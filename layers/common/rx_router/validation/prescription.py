@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -97,6 +98,12 @@ def _positive_number(value: Any) -> int | float:
         raise ValueError('Must be positive')
     if value > MAX_QUANTITY:
         raise ValueError(f'Must be at most {MAX_QUANTITY}')
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _whole(value: Any) -> Any:
+    """A JSON number without a fraction is an integer whatever its spelling (28.0 is 28, as JSON Schema's `integer`
+    and JavaScript have it); anything else is left for the strict integer check to refuse."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
@@ -203,8 +210,8 @@ class Medication(WireModel):
     name: Text200
     sig: Text1000
     quantity: PositiveNumber
-    days_supply: Annotated[int, Field(gt=0, le=365)]
-    refills: Annotated[int, Field(ge=0, le=99)]
+    days_supply: Annotated[int, Field(gt=0, le=365), BeforeValidator(_whole)]
+    refills: Annotated[int, Field(ge=0, le=99), BeforeValidator(_whole)]
     clinical_justification: Text1000 | None = None
     note: Text1000 | None = None
     # Additive: the catalog product this medication is (rxrouter catalog list); otherwise matched by name.

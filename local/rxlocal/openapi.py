@@ -103,7 +103,7 @@ SPEC_RECORD = {
     'carrier': 'UPS',
     'errorMessage': None,
     'requestPayload': _event_body('submit'),
-    'responsePayload': {'id': 'STV-ORD-12345'},
+    'responsePayload': {'order_tracking_id': 'STV-ORD-12345'},
     'submittedAt': '2026-03-19T14:30:00.000Z',
     'createdAt': '2026-03-19T14:30:00.000Z',
     'updatedAt': '2026-03-20T09:15:00.000Z',
@@ -185,7 +185,7 @@ TIMELINE = {
     ],
 }
 
-CLIENT_AUTH = [{'ApiKey': [], 'Timestamp': [], 'Signature': []}]
+CLIENT_AUTH: list[dict[str, list[str]]] = [{'ApiKey': [], 'Timestamp': [], 'Signature': []}]
 SECURITY_SCHEMES = {
     'ApiKey': {
         'type': 'apiKey',
@@ -645,9 +645,9 @@ def _schemas(bodies: list[Body]) -> tuple[dict[int, dict[str, Any]], dict[str, A
     inputs = [(index, 'validation', adapter.core_schema) for index, adapter in enumerate(adapters)]
     generator = _Schema(by_alias=True, ref_template=REF_TEMPLATE)
     mapping, definitions = generator.generate_definitions(inputs)  # type: ignore[arg-type]
-    renamed = {name: _component_name(name) for name in definitions}
+    renamed = {str(name): _component_name(name) for name in definitions}
     by_index = {index: _renamed(mapping[(index, 'validation')], renamed) for index in range(len(bodies))}
-    return by_index, {renamed[name]: _renamed(schema, renamed) for name, schema in definitions.items()}
+    return by_index, {renamed[str(name)]: _renamed(schema, renamed) for name, schema in definitions.items()}
 
 
 def _component_name(name: str) -> str:

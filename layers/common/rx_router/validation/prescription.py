@@ -110,8 +110,9 @@ def _whole(value: Any) -> Any:
 # Identifiers the router derives keys from (the dedup key joins source and sourceOrderId with \x1f): printable
 # text only, so no two different pairs can join to the same key.
 _PRINTABLE = _check(lambda value: not re.search(r'[\x00-\x1f\x7f]', value), 'Must not contain control characters')
-Identifier100 = Annotated[str, Field(min_length=1, max_length=100), _PRINTABLE]
-Identifier200 = Annotated[str, Field(min_length=1, max_length=200), _PRINTABLE]
+_IDENTIFIER = 'No control characters'
+Identifier100 = Annotated[str, Field(min_length=1, max_length=100, description=_IDENTIFIER), _PRINTABLE]
+Identifier200 = Annotated[str, Field(min_length=1, max_length=200, description=_IDENTIFIER), _PRINTABLE]
 Text50 = Annotated[str, Field(min_length=1, max_length=50)]
 Text100 = Annotated[str, Field(min_length=1, max_length=100)]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
@@ -130,7 +131,11 @@ Zip = Annotated[
     Field(max_length=10, json_schema_extra={'pattern': r'^\d{5}(-?\d{4})?$'}),
     _check(is_zip, 'Must be a 5- or 9-digit ZIP code'),
 ]
-Phone = Annotated[str, Field(max_length=30), _check(lambda v: phone_digits(v) is not None, 'Must be a 10-digit US phone number')]
+Phone = Annotated[
+    str,
+    Field(max_length=30, description='A 10-digit US phone number (an optional leading 1; digits, spaces, ().+-)'),
+    _check(lambda v: phone_digits(v) is not None, 'Must be a 10-digit US phone number'),
+]
 Email = Annotated[
     str,
     Field(max_length=254, json_schema_extra={'format': 'email'}),
@@ -168,7 +173,11 @@ class WireModel(BaseModel):
 class Patient(WireModel):
     first_name: Name
     last_name: Name
-    dob: Annotated[str, Field(json_schema_extra={'format': 'date'}), AfterValidator(_date_of_birth)]
+    dob: Annotated[
+        str,
+        Field(description='YYYY-MM-DD, a real date, not in the future, from 1900-01-01', json_schema_extra={'format': 'date'}),
+        AfterValidator(_date_of_birth),
+    ]
     gender: Literal['male', 'female']
     phone: Phone
     email: Email | None = None
@@ -232,6 +241,8 @@ class Routing(WireModel):
 
 
 class ClinicalList(WireModel):
+    """`entries` must list at least one item when `known` is true."""
+
     known: bool
     entries: Annotated[list[Text500], Field(max_length=50)] | None = None
 
@@ -262,7 +273,16 @@ class PrescriptionGate(WireModel):
 class PrescriptionSubmission(WireModel):
     source: Identifier100
     source_order_id: Identifier200
-    callback_url: Annotated[str, Field(max_length=2048, json_schema_extra={'format': 'uri'}), AfterValidator(_callback_url)]
+    callback_url: Annotated[
+        str,
+        Field(
+            max_length=2048,
+            description='An absolute http(s) URL without credentials or spaces; deployed: https, resolving to public '
+            'addresses only (README "Callback URL safety")',
+            json_schema_extra={'format': 'uri'},
+        ),
+        AfterValidator(_callback_url),
+    ]
     patient: Patient
     ship_to: ShipTo
     prescriber: Prescriber

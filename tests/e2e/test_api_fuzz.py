@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -200,8 +201,22 @@ def owned(stack: E2EStack) -> list[str]:
     return OWNED
 
 
+@pytest.fixture(scope='module')
+def answered() -> Iterator[dict[str, set[int]]]:
+    """The statuses each operation answered. A 401 is documented, so a fuzz whose signing were broken would pass on
+    401s alone: every operation must also have answered something else (its requests were authenticated)."""
+    seen: dict[str, set[int]] = {}
+    yield seen
+    unauthenticated = sorted(operation for operation, statuses in seen.items() if statuses <= {401})
+    assert not unauthenticated, f'every request was refused 401: the fuzz does not authenticate {unauthenticated}'
+
+
 @SCHEMA.parametrize()
 @settings(deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), print_blob=False)
-def test_every_answer_is_documented_and_no_server_error(case: Case, stack: E2EStack, owned: list[str]) -> None:
+def test_every_answer_is_documented_and_no_server_error(
+    case: Case, stack: E2EStack, owned: list[str], answered: dict[str, set[int]]
+) -> None:
     creds = stack.demo
-    case.call_and_validate(base_url=stack.url, checks=CHECKS, auth=Signed(case.path, creds.api_key, creds.api_secret), timeout=15)
+    auth = Signed(case.path, creds.api_key, creds.api_secret)
+    response = case.call_and_validate(base_url=stack.url, checks=CHECKS, auth=auth, timeout=15)
+    answered.setdefault(f'{case.method.upper()} {case.path}', set()).add(response.status_code)

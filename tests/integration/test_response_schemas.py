@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from functions.beluga_webhook.app import lambda_handler as beluga_hook
 from functions.cancel_prescription.app import lambda_handler as cancel_handler
 from functions.dispensepro_webhook.app import lambda_handler as dispensepro_hook
 from functions.get_submission.app import lambda_handler as get_handler
 from functions.get_timeline.app import lambda_handler as timeline_handler
 from functions.health.app import lambda_handler as health_handler
+from functions.own_webhook.app import lambda_handler as own_hook
 from functions.refill_prescription.app import lambda_handler as refill_handler
 from functions.rxvortex_webhook.app import lambda_handler as strive_hook
 from functions.submit.app import lambda_handler as submit_handler
@@ -70,6 +72,7 @@ def test_submit_answers(creds: Credentials, pharmacies: FakePharmacies) -> None:
     conforms(SUBMIT, submit(creds, submission(patient={})), 400)
     conforms(SUBMIT, submit(creds, '{not json'), 400)
     conforms(SUBMIT, submit(Credentials(creds.api_key, 'wrong-secret'), submission()), 401)
+    conforms(SUBMIT, submit(creds, submission(sourceOrderId='large', medication={'note': 'x' * 300_000})), 413)
     pharmacies.fail_with = 500
     failed = conforms(SUBMIT, submit(creds, submission(sourceOrderId='fails', routing={'patientState': 'WA'})), 502)
     assert failed['status'] == 'failed'
@@ -93,6 +96,10 @@ def test_record_timeline_and_cancel_answers(creds: Credentials, other_creds: Cre
     assert cancelled['status'] == 'cancelled'
     boothwyn = conforms(SUBMIT, submit(creds, submission(sourceOrderId='wa', routing={'patientState': 'WA'})), 201)
     conforms(CANCEL, cancel_handler(action_event(creds, 'cancel', boothwyn['submissionId']), LambdaContext()), 409)
+    strive = conforms(SUBMIT, submit(creds, submission(sourceOrderId='tx-2')), 201)
+    pharmacies.fail_with = 500
+    refused = conforms(CANCEL, cancel_handler(action_event(creds, 'cancel', strive['submissionId']), LambdaContext()), 502)
+    assert refused['submissionId'] == strive['submissionId']
 
 
 def test_refill_answers(creds: Credentials, pharmacies: FakePharmacies) -> None:
@@ -105,7 +112,7 @@ def test_refill_answers(creds: Credentials, pharmacies: FakePharmacies) -> None:
     event = load_event('dispensepro_webhook')
     event['body'] = json.dumps({'orderId': created['pharmacyOrderId'], 'status': 'shipped', 'trackingNumber': '9400'})
     event['headers']['x-webhook-secret'] = 'dispensepro-hook-new'
-    assert dispensepro_hook(event, LambdaContext())['statusCode'] == 200
+    conforms('POST /rx/webhooks/dispensepro', dispensepro_hook(event, LambdaContext()), 200)
 
     def refill(request_id: Any) -> dict[str, Any]:
         return dict(
@@ -127,6 +134,13 @@ def test_health_and_webhook_answers() -> None:
     conforms(route, strive_hook(event, LambdaContext()), 404)
     conforms(route, strive_hook({**event, 'body': '{"rxstatus":"shipped"}'}, LambdaContext()), 400)
     conforms(route, strive_hook({**event, 'headers': {'x-webhook-secret': 'wrong'}}, LambdaContext()), 401)
+    beluga = load_event('beluga_webhook')
+    conforms('POST /rx/webhooks/beluga', beluga_hook(beluga, LambdaContext()), 200)  # RX_WRITTEN for a visit no order waits on
+    beluga['headers'] = {'authorization': 'Bearer wrong'}
+    conforms('POST /rx/webhooks/beluga', beluga_hook(beluga, LambdaContext()), 401)
+    own = load_event('own_webhook')
+    own['pathParameters'] = {'pharmacyId': 'no-such-pharmacy'}
+    conforms('POST /rx/webhooks/pharmacy/{pharmacyId}', own_hook(own, LambdaContext()), 404)
 
 
 def _view_event(event: dict[str, Any]) -> dict[str, Any]:

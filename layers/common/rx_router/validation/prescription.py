@@ -90,6 +90,12 @@ def _pdf_base64(value: str) -> str:
     return value
 
 
+def _whole(value: Any) -> Any:
+    """A JSON number without a fraction is an integer whatever its spelling (28.0 is 28, as JSON Schema's `integer`
+    and JavaScript have it); anything else is left for the strict integer check to refuse."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _positive_number(value: Any) -> int | float:
     """A JSON number > 0; integral values become int, as JavaScript writes them (1, not 1.0)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -98,13 +104,8 @@ def _positive_number(value: Any) -> int | float:
         raise ValueError('Must be positive')
     if value > MAX_QUANTITY:
         raise ValueError(f'Must be at most {MAX_QUANTITY}')
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def _whole(value: Any) -> Any:
-    """A JSON number without a fraction is an integer whatever its spelling (28.0 is 28, as JSON Schema's `integer`
-    and JavaScript have it); anything else is left for the strict integer check to refuse."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
+    whole: int | float = _whole(value)
+    return whole
 
 
 # Identifiers the router derives keys from (the dedup key joins source and sourceOrderId with \x1f): printable

@@ -18,14 +18,14 @@ from functions.own_webhook.app import lambda_handler as own_hook
 from functions.refill_prescription.app import lambda_handler as refill_handler
 from functions.rxvortex_webhook.app import lambda_handler as strive_hook
 from functions.submit.app import lambda_handler as submit_handler
-from rxlocal import openapi
+from rxlocal.openapi_operations import operations
 from rxlocal.sandboxes.dispensepro import DispenseProSandbox
 from tests.dispensepro_support import INSTANCE, configure
 from tests.fake_pharmacies import FakePharmacies
 from tests.integration.callback_queue import queued_jobs
 from tests.support import Credentials, LambdaContext, action_event, get_event, load_event, submission, submit_event
 
-OPERATIONS = openapi.operations()
+OPERATIONS = operations()
 ALWAYS_SENT = {'content-type', 'cache-control'}
 
 SUBMIT = 'POST /rx/prescriptions/submit'

@@ -9,7 +9,8 @@ from openapi_spec_validator import validate
 from pydantic import TypeAdapter, ValidationError
 
 from rx_router.api.schemas import SubmitAccepted
-from rxlocal import openapi, template
+from rxlocal import openapi, openapi_examples, template
+from rxlocal.openapi_operations import operations
 from rxlocal.template import HttpRoute
 from tests.support import ROOT
 
@@ -64,7 +65,7 @@ def _validates(body: Any, value: Any) -> str | None:
 
 def examples() -> list[tuple[str, str, Any, tuple[Any, ...]]]:
     found = []
-    for route_key, operation in openapi.operations().items():
+    for route_key, operation in operations().items():
         for name, example in operation.body_examples.items():
             found.append((f'{route_key} request {name}', name, example['value'], (operation.body,)))
         for status, answer in operation.answers.items():
@@ -94,9 +95,9 @@ def test_the_spec_examples_are_the_documented_ones() -> None:
     paths = json.loads(DOCUMENT.read_text())['paths']
     submit = paths['/rx/prescriptions/submit']['post']
     responses = submit['responses']
-    assert responses['201']['content']['application/json']['examples']['spec']['value'] == openapi.SPEC_201
-    assert responses['400']['content']['application/json']['examples']['validation']['value'] == openapi.SPEC_400
-    assert responses['422']['content']['application/json']['examples']['spec']['value'] == openapi.SPEC_422
-    assert responses['502']['content']['application/json']['examples']['spec']['value'] == openapi.SPEC_502
+    assert responses['201']['content']['application/json']['examples']['spec']['value'] == openapi_examples.SPEC_201
+    assert responses['400']['content']['application/json']['examples']['validation']['value'] == openapi_examples.SPEC_400
+    assert responses['422']['content']['application/json']['examples']['spec']['value'] == openapi_examples.SPEC_422
+    assert responses['502']['content']['application/json']['examples']['spec']['value'] == openapi_examples.SPEC_502
     request = submit['requestBody']['content']['application/json']['examples']['spec']['value']
     assert request == json.loads(json.loads((ROOT / 'events' / 'submit.json').read_text())['body'])

@@ -9,7 +9,7 @@ export SAM_CLI_TELEMETRY := 0
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser lint typecheck format validate build test unit integration e2e bench run invoke clean
+.PHONY: install browser lint typecheck format validate build test unit integration e2e bench run invoke openapi clean
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: the Lambda runtime is Python 3.12 (.python-version)"; exit 1; }
@@ -77,6 +77,10 @@ run: $(VENV)/.installed
 invoke: $(VENV)/.installed
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo 'usage: make invoke FUNCTION=SubmitFunction EVENT=events/submit.json'; exit 2; }
 	@$(PY) -m rxlocal.invoke $(if $(IN_PROCESS),--in-process) $(if $(PHARMACY),--pharmacy $(PHARMACY)) $(FUNCTION) $(EVENT)
+
+# docs/openapi.json from the pydantic models and template.yaml's routes (a unit test fails when it is stale).
+openapi: $(VENV)/.installed
+	$(PY) -m rxlocal.openapi
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .bench

@@ -47,7 +47,12 @@ class LoopbackServer:
             def _serve(self) -> None:
                 serve(self)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+            def __getattr__(self, name: str) -> Any:
+                # Every method reaches `serve` (TRACE, CONNECT, ... too): it answers what the real server would (the
+                # gateway: 404 for a method no route declares), never http.server's own 501 page.
+                if name.startswith('do_'):
+                    return self._serve
+                raise AttributeError(name)
 
         self.name = name
         self.server = _Server(('127.0.0.1', port), Handler)

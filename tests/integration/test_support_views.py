@@ -11,6 +11,7 @@ import pytest
 from functions.get_diagnosis.app import lambda_handler as diagnosis_handler
 from functions.get_tracking.app import lambda_handler as tracking_handler
 from functions.submit.app import lambda_handler as submit_handler
+from rx_router.api import schemas
 from rx_router.cache import TtlCache
 from rx_router.clock import iso_timestamp
 from rx_router.domain.events import EventKind, TimelineEvent
@@ -61,6 +62,7 @@ def tracking(creds: Credentials, submission_id: str) -> dict[str, Any]:
     response = tracking_handler(route_event(creds, submission_id, 'tracking'), LambdaContext())
     assert response['statusCode'] == 200, response['body']
     assert not any(value in response['body'] for value in PATIENT_VALUES)
+    schemas.Tracking.model_validate_json(response['body'])  # as docs/openapi.json documents it, nothing more
     return response_json(response)  # type: ignore[no-any-return]
 
 
@@ -68,6 +70,7 @@ def diagnose(creds: Credentials, submission_id: str) -> dict[str, Any]:
     response = diagnosis_handler(route_event(creds, submission_id, 'diagnosis'), LambdaContext())
     assert response['statusCode'] == 200, response['body']
     assert not any(value in response['body'] for value in PATIENT_VALUES)
+    schemas.Diagnosis.model_validate(json.loads(response['body']), strict=False)
     return response_json(response)  # type: ignore[no-any-return]
 
 
@@ -216,6 +219,7 @@ def test_rxrouter_diagnose_prints_the_diagnosis_and_the_summary(
 
     created = create(creds)
     create_stack('rx-prod')
+    capsys.readouterr()  # the handlers' metrics lines
     assert cli.main(['--stack', 'rx-prod', 'diagnose', created['submissionId']]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed['verdict'] == 'ok' and [c['check'] for c in printed['checks']] == CHECKS

@@ -46,6 +46,13 @@ def test_every_template_route_is_served_by_its_function(served: Any) -> None:
     assert httpx.post(gateway.url + '/rx/health').status_code == 404  # method matters
 
 
+@pytest.mark.parametrize('method', ['TRACE', 'CONNECT', 'PROPFIND', 'DELETE'])
+def test_a_method_no_route_declares_is_404_as_api_gateway_answers(served: Any, method: str) -> None:
+    gateway, _ = served
+    response = httpx.request(method, gateway.url + '/rx/health')
+    assert (response.status_code, response.json()) == (404, {'message': 'Not Found'})
+
+
 def test_event_shape(served: Any) -> None:
     gateway, seen = served
     raw = '{"a": "é"}'.encode()

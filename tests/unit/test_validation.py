@@ -177,3 +177,12 @@ def test_phone_digits(phone: str, digits: str | None) -> None:
 def test_integral_float_quantity_is_normalised_and_fractions_kept() -> None:
     assert parse_submission(with_field('medication.quantity', 2.0)).wire()['medication']['quantity'] == 2
     assert parse_submission(with_field('medication.quantity', 2.5)).wire()['medication']['quantity'] == 2.5
+
+
+def test_integral_floats_are_whole_numbers_for_days_supply_and_refills() -> None:
+    """28.0 is the integer 28 in JSON (and in the OpenAPI document's `integer`): accepted and stored as 28."""
+    wire = parse_submission(with_field('medication.daysSupply', 28.0)).wire()
+    assert (wire['medication']['daysSupply'], type(wire['medication']['daysSupply'])) == (28, int)
+    assert parse_submission(with_field('medication.refills', 2.0)).wire()['medication']['refills'] == 2
+    assert errors_for(with_field('medication.refills', 1.5)) == {'medication.refills': ['Input should be a valid integer']}
+    assert 'medication.daysSupply' in errors_for(with_field('medication.daysSupply', True))

@@ -11,7 +11,17 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from rx_router.clock import utc_now
@@ -80,6 +90,12 @@ def _pdf_base64(value: str) -> str:
     return value
 
 
+def _whole(value: Any) -> Any:
+    """A JSON number without a fraction is an integer whatever its spelling (28.0 is 28, as JSON Schema's `integer`
+    and JavaScript have it); anything else is left for the strict integer check to refuse."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _positive_number(value: Any) -> int | float:
     """A JSON number > 0; integral values become int, as JavaScript writes them (1, not 1.0)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -88,31 +104,61 @@ def _positive_number(value: Any) -> int | float:
         raise ValueError('Must be positive')
     if value > MAX_QUANTITY:
         raise ValueError(f'Must be at most {MAX_QUANTITY}')
-    return int(value) if isinstance(value, float) and value.is_integer() else value
+    whole: int | float = _whole(value)
+    return whole
 
 
 # Identifiers the router derives keys from (the dedup key joins source and sourceOrderId with \x1f): printable
 # text only, so no two different pairs can join to the same key.
 _PRINTABLE = _check(lambda value: not re.search(r'[\x00-\x1f\x7f]', value), 'Must not contain control characters')
-Identifier100 = Annotated[str, Field(min_length=1, max_length=100), _PRINTABLE]
-Identifier200 = Annotated[str, Field(min_length=1, max_length=200), _PRINTABLE]
+_IDENTIFIER = 'No control characters'
+Identifier100 = Annotated[str, Field(min_length=1, max_length=100, description=_IDENTIFIER), _PRINTABLE]
+Identifier200 = Annotated[str, Field(min_length=1, max_length=200, description=_IDENTIFIER), _PRINTABLE]
 Text50 = Annotated[str, Field(min_length=1, max_length=50)]
 Text100 = Annotated[str, Field(min_length=1, max_length=100)]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 Text500 = Annotated[str, Field(min_length=1, max_length=500)]
 Text1000 = Annotated[str, Field(min_length=1, max_length=1000)]
 Name = Text100
+# The `json_schema_extra` / WithJsonSchema parts only describe the checks in docs/openapi.json (and let its fuzz
+# generate plausible values); the validators enforce them.
 StateCode = Annotated[
-    str, Field(min_length=2, max_length=2), _check(US_STATES.__contains__, 'Must be a two-letter US state code')
+    str,
+    Field(min_length=2, max_length=2, json_schema_extra={'enum': sorted(US_STATES)}),
+    _check(US_STATES.__contains__, 'Must be a two-letter US state code'),
 ]
-Zip = Annotated[str, Field(max_length=10), _check(is_zip, 'Must be a 5- or 9-digit ZIP code')]
-Phone = Annotated[str, Field(max_length=30), _check(lambda v: phone_digits(v) is not None, 'Must be a 10-digit US phone number')]
+Zip = Annotated[
+    str,
+    Field(max_length=10, json_schema_extra={'pattern': r'^\d{5}(-?\d{4})?$'}),
+    _check(is_zip, 'Must be a 5- or 9-digit ZIP code'),
+]
+Phone = Annotated[
+    str,
+    Field(max_length=30, description='A 10-digit US phone number (an optional leading 1; digits, spaces, ().+-)'),
+    _check(lambda v: phone_digits(v) is not None, 'Must be a 10-digit US phone number'),
+]
 Email = Annotated[
-    str, Field(max_length=254), _check(re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$').match, 'Must be a valid email address')
+    str,
+    Field(max_length=254, json_schema_extra={'format': 'email'}),
+    _check(re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$').match, 'Must be a valid email address'),
 ]
-Npi = Annotated[str, _check(is_npi, 'Must be a valid 10-digit NPI')]
-Dea = Annotated[str, _check(is_dea_number, 'Must be a valid DEA registration number')]
-PositiveNumber = Annotated[int | float, PlainValidator(_positive_number)]
+Npi = Annotated[
+    str,
+    Field(
+        json_schema_extra={'pattern': r'^\d{10}$', 'description': 'NPI: 10 digits, the last a Luhn check digit (80840 prefix)'}
+    ),
+    _check(is_npi, 'Must be a valid 10-digit NPI'),
+]
+Dea = Annotated[
+    str,
+    Field(json_schema_extra={'pattern': r'^[A-Z]{2}\d{7}$', 'description': 'DEA registration number, with its check digit'}),
+    _check(is_dea_number, 'Must be a valid DEA registration number'),
+]
+PositiveNumber = Annotated[
+    int | float,
+    PlainValidator(_positive_number),
+    WithJsonSchema({'type': 'number', 'exclusiveMinimum': 0, 'maximum': MAX_QUANTITY}),
+]
 
 
 class WireModel(BaseModel):
@@ -128,7 +174,11 @@ class WireModel(BaseModel):
 class Patient(WireModel):
     first_name: Name
     last_name: Name
-    dob: Annotated[str, AfterValidator(_date_of_birth)]
+    dob: Annotated[
+        str,
+        Field(description='YYYY-MM-DD, a real date, not in the future, from 1900-01-01', json_schema_extra={'format': 'date'}),
+        AfterValidator(_date_of_birth),
+    ]
     gender: Literal['male', 'female']
     phone: Phone
     email: Email | None = None
@@ -170,8 +220,8 @@ class Medication(WireModel):
     name: Text200
     sig: Text1000
     quantity: PositiveNumber
-    days_supply: Annotated[int, Field(gt=0, le=365)]
-    refills: Annotated[int, Field(ge=0, le=99)]
+    days_supply: Annotated[int, Field(gt=0, le=365), BeforeValidator(_whole)]
+    refills: Annotated[int, Field(ge=0, le=99), BeforeValidator(_whole)]
     clinical_justification: Text1000 | None = None
     note: Text1000 | None = None
     # Additive: the catalog product this medication is (rxrouter catalog list); otherwise matched by name.
@@ -192,6 +242,8 @@ class Routing(WireModel):
 
 
 class ClinicalList(WireModel):
+    """`entries` must list at least one item when `known` is true."""
+
     known: bool
     entries: Annotated[list[Text500], Field(max_length=50)] | None = None
 
@@ -222,7 +274,16 @@ class PrescriptionGate(WireModel):
 class PrescriptionSubmission(WireModel):
     source: Identifier100
     source_order_id: Identifier200
-    callback_url: Annotated[str, Field(max_length=2048), AfterValidator(_callback_url)]
+    callback_url: Annotated[
+        str,
+        Field(
+            max_length=2048,
+            description='An absolute http(s) URL without credentials or spaces; deployed: https, resolving to public '
+            'addresses only (README "Callback URL safety")',
+            json_schema_extra={'format': 'uri'},
+        ),
+        AfterValidator(_callback_url),
+    ]
     patient: Patient
     ship_to: ShipTo
     prescriber: Prescriber

@@ -2,8 +2,9 @@
 none of. Part of `make openapi` (rxlocal/openapi.py)."""
 
 import json
-from typing import Any
+from typing import Any, get_args
 
+from rx_router.service.diagnosis import CheckName
 from rxlocal.template import ROOT
 
 EVENTS = ROOT / 'events'
@@ -150,23 +151,11 @@ TRACKING = {
     'deliveredAt': None,
     'lastUpdate': '2026-03-20T09:15:00.000Z',
 }
-_CHECK_NAMES = (
-    'status',
-    'prescription',
-    'routing',
-    'drugMapping',
-    'hardcopy',
-    'integrationError',
-    'tracking',
-    'webhooks',
-    'callbacks',
-    'pharmacyStatus',
-)
 DIAGNOSIS = {
     'submissionId': SPEC_SUBMISSION_ID,
     'verdict': 'ok',
     'escalate': False,
     'reasons': [],
-    'checks': [{'check': name, 'verdict': 'ok', 'summary': '…', 'evidence': {}} for name in _CHECK_NAMES],
+    'checks': [{'check': name, 'verdict': 'ok', 'summary': '…', 'evidence': {}} for name in get_args(CheckName)],
     'escalationSummary': f'Verdict: ok\nSubmission: {SPEC_SUBMISSION_ID} (source guide-glp, order ord_abc123)\n…',
 }

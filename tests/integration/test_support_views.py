@@ -4,7 +4,7 @@
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
@@ -17,6 +17,7 @@ from rx_router.clock import iso_timestamp
 from rx_router.domain.events import EventKind, TimelineEvent
 from rx_router.pharmacies.records import Product
 from rx_router.service import diagnosis
+from rx_router.service.diagnosis import CheckName
 from rx_router.store import config, submissions, timeline
 from rx_router.store.config import load_pharmacies
 from tests.fake_pharmacies import FakePharmacies
@@ -37,18 +38,7 @@ TRACKING_KEYS = {
     'deliveredAt',
     'lastUpdate',
 }
-CHECKS = [
-    'status',
-    'prescription',
-    'routing',
-    'drugMapping',
-    'hardcopy',
-    'integrationError',
-    'tracking',
-    'webhooks',
-    'callbacks',
-    'pharmacyStatus',
-]
+CHECKS = list(get_args(CheckName))
 
 
 def route_event(creds: Credentials, submission_id: str, view: str) -> dict[str, Any]:

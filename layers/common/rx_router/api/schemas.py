@@ -13,6 +13,7 @@ from pydantic.alias_generators import to_camel
 
 from rx_router.domain.events import EventKind
 from rx_router.domain.statuses import Status
+from rx_router.service.diagnosis import CheckName
 from rx_router.validation.prescription import PrescriptionGate
 
 
@@ -238,18 +239,7 @@ class Tracking(ResponseBody):
 class DiagnosisCheck(ResponseBody):
     model_config = ConfigDict(alias_generator=None)
 
-    check: Literal[
-        'status',
-        'prescription',
-        'routing',
-        'drugMapping',
-        'hardcopy',
-        'integrationError',
-        'tracking',
-        'webhooks',
-        'callbacks',
-        'pharmacyStatus',
-    ]
+    check: CheckName
     verdict: Literal['ok', 'attention', 'escalate']
     summary: str
     evidence: dict[str, Any] = Field(description='The facts behind the verdict: ids, statuses, reasons, times, counts')

@@ -9,7 +9,7 @@ Evidence holds ids, statuses, names of pharmacies and products, reasons and time
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from rx_router.api.request import ApiRequest
 from rx_router.api.responses import ApiResponse
@@ -26,6 +26,19 @@ from rx_router.store import timeline
 from rx_router.store.clients import ApiClient
 from rx_router.store.config import cached_pharmacies
 
+CheckName = Literal[
+    'status',
+    'prescription',
+    'routing',
+    'drugMapping',
+    'hardcopy',
+    'integrationError',
+    'tracking',
+    'webhooks',
+    'callbacks',
+    'pharmacyStatus',
+]  # in the order the diagnosis lists them
+
 
 class Verdict(StrEnum):
     OK = 'ok'
@@ -34,7 +47,7 @@ class Verdict(StrEnum):
 
 
 class Check(NamedTuple):
-    name: str
+    name: CheckName
     verdict: Verdict
     summary: str
     evidence: dict[str, Any]

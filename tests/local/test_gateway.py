@@ -121,3 +121,24 @@ def test_concurrent_requests_are_served(served: Any) -> None:
     for t in threads:
         t.join()
     assert codes == [200] * 10
+
+
+def test_the_gateway_queues_dozens_of_simultaneous_connections() -> None:
+    """Python's default listen backlog (5) drops connections when tests open dozens at once: with the server not
+    accepting at all, 60 simultaneous connects must all complete (a backlog of 5 completes about 6)."""
+    import select
+    import socket
+
+    gateway = Gateway(template.http_routes(), port=0)  # bound and listening, not accepting
+    clients = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(60)]
+    try:
+        for client in clients:
+            client.setblocking(False)
+            client.connect_ex(('127.0.0.1', gateway.port))
+        _, writable, _ = select.select([], clients, [], 2.0)
+        connected = [c for c in writable if c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0]
+        assert len(connected) == len(clients)
+    finally:
+        for client in clients:
+            client.close()
+        gateway.stop()

@@ -114,7 +114,7 @@ def test_a_webhook_sample_gets_the_local_secret(stack: E2EStack) -> None:
 
 def test_reconcile_runs_on_its_schedule_event(stack: E2EStack) -> None:
     summary = invoked(stack, 'ReconcileFunction', events.SAMPLES / 'reconcile_schedule.json')
-    assert set(summary) == {'asked', 'repaired', 'failed', 'prescriptionsAsked', 'releasedByPolling'}
+    assert set(summary) == {'asked', 'repaired', 'failed', 'prescriptionsAsked', 'releasedByPolling', 'stale'}
     assert summary['failed'] == 0 and all(isinstance(v, int) for v in summary.values())
 
 

@@ -123,13 +123,14 @@ def test_receiver_that_always_fails_ends_in_the_dlq_and_can_be_redriven(
         attrs = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=['ApproximateNumberOfMessages'])['Attributes']
         return int(attrs['ApproximateNumberOfMessages'])
 
-    receiver.wait_for(lambda: dlq_depth() == 1, timeout=30)
+    # Other tests' callbacks to closed loopback ports dead-letter on the same stack: this one is among them.
+    receiver.wait_for(lambda: dlq_depth() >= 1, timeout=30)
     assert len(receiver.at(path)) == 10  # no eleventh attempt
     redriven = stack.cli('callbacks', 'redrive')
     assert redriven.returncode == 0, redriven.stderr
-    assert json.loads(redriven.stdout) == {'redriven': 1}
+    assert json.loads(redriven.stdout)['redriven'] >= 1
     receiver.wait_for(lambda: any(r.answered == 200 for r in receiver.at(path)))
-    assert dlq_depth() == 0
+    receiver.wait_for(lambda: client.get(created['submissionId']).json()['lastCallback']['outcome'] == 'delivered')
 
 
 def test_the_timeline_over_http_and_from_the_cli(stack: E2EStack, client: SignedClient, receiver: CallbackReceiver) -> None:

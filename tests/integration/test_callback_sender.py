@@ -133,3 +133,32 @@ def test_a_revoked_client_gets_no_more_callbacks(creds: Credentials, pharmacies:
     clients.revoke(creds.api_key)
     sender(sqs_event_for_queued_job(), LambdaContext())
     assert receiver.requests == []
+
+
+def test_a_redriven_job_that_is_delivered_is_on_the_timeline_and_clears_the_diagnosis(
+    creds: Credentials, pharmacies: FakePharmacies, receiver: Receiver
+) -> None:
+    from rx_router.service.diagnosis import diagnose
+    from rx_router.store.config import load_pharmacies
+
+    receiver.statuses = [500]
+    created = submit(creds)
+    first = sqs_event_for_queued_job(receive_count=1)
+    assert sender(first, LambdaContext())['batchItemFailures']
+    dead = json.loads(json.dumps(first))
+    dead['Records'][0]['attributes']['ApproximateReceiveCount'] = '3'  # the last attempt (CALLBACK_MAX_ATTEMPTS=3)
+    assert sender(dead, LambdaContext())['batchItemFailures']
+    assert last_callback(created['submissionId'])['outcome'] == 'dead-lettered'
+    # the operator redrives it: the same job in a new message, whose first attempt is attempt 1 again
+    redriven = json.loads(json.dumps(dead))
+    redriven['Records'][0].update(messageId='redriven-message-1')
+    redriven['Records'][0]['attributes']['ApproximateReceiveCount'] = '1'
+    receiver.statuses = [200]
+    assert sender(redriven, LambdaContext()) == {'batchItemFailures': []}
+    assert last_callback(created['submissionId'])['outcome'] == 'delivered'
+    stored = submissions.get(created['submissionId'])
+    assert stored is not None
+    [callbacks] = [
+        c for c in diagnose(stored, timeline.events_of(stored), load_pharmacies())['checks'] if c['check'] == 'callbacks'
+    ]
+    assert (callbacks['verdict'], callbacks['evidence']['deadLettered']) == ('ok', 0)

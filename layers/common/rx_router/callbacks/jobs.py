@@ -44,15 +44,20 @@ def send(job: CallbackJob, queue_url: str) -> None:
     aws.sqs().send_message(QueueUrl=queue_url, MessageBody=job.model_dump_json(by_alias=True))
 
 
-def attempt_event(job: CallbackJob, *, outcome: str, attempt: int | None = None, **detail: Any) -> TimelineEvent:
-    """One callback attempt (or a failure to queue one) as a timeline event."""
+def attempt_event(
+    job: CallbackJob, *, outcome: str, attempt: int | None = None, message_id: str | None = None, **detail: Any
+) -> TimelineEvent:
+    """One callback attempt (or a failure to queue one) as a timeline event. An attempt is identified by the queue
+    message that carried it and its receive count: a redriven or resent job is a new message, so its attempts are
+    recorded too, while SQS delivering the same receive twice records it once."""
     facts = {'eventId': job.event_id, 'status': job.payload.get('status'), 'attempt': attempt, 'outcome': outcome, **detail}
+    delivery = f'{message_id}#{attempt}' if message_id is not None else (attempt if attempt is not None else outcome)
     return TimelineEvent(
         iso_timestamp(),
         EventKind.CALLBACK,
         SOURCE,
         detail={k: v for k, v in facts.items() if v is not None},
-        key=f'callback#{job.event_id}#{attempt if attempt is not None else outcome}',
+        key=f'callback#{job.event_id}#{delivery}',
     )
 
 

@@ -217,7 +217,8 @@ def _webhooks(f: Facts) -> Check:
 def _callbacks(f: Facts) -> Check:
     attempts = [e for e in f.events if e.kind is EventKind.CALLBACK]
     outcomes = [str(e.detail.get('outcome')) for e in attempts]
-    dead = outcomes.count('dead-lettered') + outcomes.count('not-queued')
+    latest = {e.detail.get('eventId'): str(e.detail.get('outcome')) for e in attempts}  # a redrive may have delivered it
+    dead = sum(outcome in ('dead-lettered', 'not-queued') for outcome in latest.values())
     failed = outcomes.count('retrying')
     last = attempts[-1] if attempts else None
     evidence = {

@@ -51,7 +51,14 @@ def handle_record(record: SQSRecord) -> None:
     config = settings()
     final = attempt_number >= config.callback_max_attempts
     outcome = 'delivered' if attempt.delivered else ('dead-lettered' if final else 'retrying')
-    event = attempt_event(job, outcome=outcome, attempt=attempt_number, httpStatus=attempt.http_status, error=attempt.error)
+    event = attempt_event(
+        job,
+        outcome=outcome,
+        attempt=attempt_number,
+        message_id=record.message_id,
+        httpStatus=attempt.http_status,
+        error=attempt.error,
+    )
     timeline.record(job.submission_id, event)
     log = {'submission_id': job.submission_id, 'event_id': job.event_id, 'attempt': attempt_number, 'outcome': outcome}
     pharmacy = job.payload.get('pharmacy')

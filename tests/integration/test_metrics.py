@@ -21,7 +21,7 @@ from functions.submit.app import lambda_handler as submit_handler
 from rx_router import business_metrics, clock, http_clients
 from rx_router.clock import iso_timestamp
 from rx_router.service import reconcile
-from rx_router.service import submit as submit_service
+from rx_router.service import send as send_service
 from rx_router.settings import settings
 from rx_router.store import prescription_gates
 from tests.fake_pharmacies import FakePharmacies
@@ -100,7 +100,7 @@ def test_a_submission_whose_invocation_died_is_counted_failed_once_when_a_repeat
 ) -> None:
     submission_id = die_during_pharmacy_call(creds, pharmacies)
     assert emf_lines(published()) == []  # the invocation died before its send had an outcome
-    age(submission_id, submit_service.ABANDONED_AFTER.total_seconds() + 1)
+    age(submission_id, send_service.ABANDONED_AFTER.total_seconds() + 1)
     repeat = submit_event(creds, submission())  # the request whose invocation died
     assert submit_handler(repeat, LambdaContext())['statusCode'] == 502
     assert counted(published()) == {('SubmissionsFailed', 'strive'): 1}

@@ -3,6 +3,7 @@ then goes exactly as a direct submit does; a mismatch holds it; CONSULT_CANCELED
 secret is checked like every webhook's, failing closed."""
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -15,9 +16,12 @@ from functions.reconcile.app import lambda_handler as reconcile_handler
 from functions.refill_prescription.app import lambda_handler as refill_handler
 from functions.submit.app import lambda_handler as submit_handler
 from rx_router.cache import TtlCache
+from rx_router.clock import iso_timestamp
 from rx_router.domain.submission import InvalidTransition
+from rx_router.service import send
 from rx_router.service.send import send_and_record
 from rx_router.store import config, submissions
+from rx_router.store.models import SubmissionModel
 from tests.fake_pharmacies import FakePharmacies
 from tests.integration.callback_queue import queued_jobs
 from tests.integration.conftest import WEBHOOK_SECRETS
@@ -304,3 +308,31 @@ def test_the_operator_sets_the_beluga_secret_with_the_cli(tmp_path: Any, creds: 
     concluded = {'masterId': MASTER, 'event': 'CONSULT_CONCLUDED'}
     assert beluga(concluded, authorization='Bearer beluga-next')['statusCode'] == 200
     assert beluga(concluded, authorization='Bearer beluga-hook-secret')['statusCode'] == 401
+
+
+def test_a_release_whose_invocation_died_is_settled_failed_by_the_providers_retry(
+    creds: Credentials, pharmacies: FakePharmacies
+) -> None:
+    from tests.integration.test_submit import InvocationDied
+
+    submission_id = response_json(gated(creds))['submissionId']
+    queued_jobs()
+
+    def die(request: Any) -> None:
+        raise InvocationDied
+
+    pharmacies.on_order = die
+    with pytest.raises(InvocationDied):  # released (pending), then the invocation died while calling the pharmacy
+        beluga(rx_written())
+    pharmacies.on_order = None
+    assert view(creds, submission_id)['status'] == 'pending'
+    beluga(rx_written())  # Beluga retries the webhook it got no answer to: too soon, it may still be running
+    assert view(creds, submission_id)['status'] == 'pending' and queued_jobs() == []
+    stored = SubmissionModel.get(submission_id)
+    released = datetime.fromisoformat(stored.released_at) - timedelta(seconds=send.ABANDONED_AFTER.total_seconds() + 1)
+    stored.update(actions=[SubmissionModel.released_at.set(iso_timestamp(released))])
+    beluga(rx_written())
+    record = view(creds, submission_id)
+    assert (record['status'], record['errorMessage']) == ('failed', send.ABANDONED)
+    assert statuses(queued_jobs()) == ['failed']
+    assert len(pharmacies.orders()) == 1  # the one the dead invocation may have placed: never a second

@@ -9,7 +9,7 @@ import pytest
 from functions.submit.app import lambda_handler as submit_handler
 from rx_router.api.views import history_view
 from rx_router.clock import iso_timestamp, utc_now
-from rx_router.service import submit as submit_service
+from rx_router.service import send as send_service
 from rx_router.store import submissions, timeline
 from rx_router.store.models import SubmissionModel
 from rxlocal import template
@@ -184,10 +184,10 @@ def test_repeat_of_a_submission_whose_invocation_died_records_it_failed(creds: C
     orders = len(pharmacies.orders())
     queued_jobs()
     # While it could still be running, a repeat is told to retry
-    age(submission_id, submit_service.ABANDONED_AFTER.total_seconds() - 30)
+    age(submission_id, send_service.ABANDONED_AFTER.total_seconds() - 30)
     assert submit(creds, submission())['statusCode'] == 409
     # When the client repeats it later
-    age(submission_id, submit_service.ABANDONED_AFTER.total_seconds() + 1)
+    age(submission_id, send_service.ABANDONED_AFTER.total_seconds() + 1)
     response = submit(creds, submission())
     # Then it is answered as failed, saying the pharmacy may have the order, and never resent to the pharmacy
     assert response['statusCode'] == 502
@@ -198,12 +198,12 @@ def test_repeat_of_a_submission_whose_invocation_died_records_it_failed(creds: C
         'pharmacy': 'strive',
         'status': 'failed',
         'pharmacyOrderId': None,
-        'error': submit_service.ABANDONED,
+        'error': send_service.ABANDONED,
     }
     assert 'may have received the order' in body['error']
     assert len(pharmacies.orders()) == orders
     record = SubmissionModel.get(submission_id)
-    assert (record.status, record.error_message) == ('failed', submit_service.ABANDONED)
+    assert (record.status, record.error_message) == ('failed', send_service.ABANDONED)
     assert status_history(submission_id) == [('pending', 'failed')]
     # And the clinic hears about it once, however often the request is repeated
     assert submit(creds, submission())['statusCode'] == 502
@@ -211,13 +211,13 @@ def test_repeat_of_a_submission_whose_invocation_died_records_it_failed(creds: C
     assert (job['submissionId'], job['payload']['status'], job['payload']['error']) == (
         submission_id,
         'failed',
-        submit_service.ABANDONED,
+        send_service.ABANDONED,
     )
 
 
 def test_concurrent_repeats_of_an_abandoned_submission_settle_it_once(creds: Credentials, pharmacies: FakePharmacies) -> None:
     submission_id = die_during_pharmacy_call(creds, pharmacies)
-    age(submission_id, submit_service.ABANDONED_AFTER.total_seconds() + 1)
+    age(submission_id, send_service.ABANDONED_AFTER.total_seconds() + 1)
     queued_jobs()
     assert submit_concurrently(creds, submission(), 6) == [502] * 6
     assert len(queued_jobs()) == 1
@@ -226,7 +226,7 @@ def test_concurrent_repeats_of_an_abandoned_submission_settle_it_once(creds: Cre
 
 def test_abandonment_waits_longer_than_the_submit_function_can_run() -> None:
     timeout = template.functions()['SubmitFunction'].timeout
-    assert submit_service.ABANDONED_AFTER.total_seconds() > timeout * 2
+    assert send_service.ABANDONED_AFTER.total_seconds() > timeout * 2
 
 
 def test_concurrent_duplicates_create_one_order(creds: Credentials, pharmacies: FakePharmacies) -> None:

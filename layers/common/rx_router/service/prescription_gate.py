@@ -26,7 +26,7 @@ from rx_router.pharmacy_types.base import PharmacyType
 from rx_router.pharmacy_types.outcomes import PharmacyFailed
 from rx_router.prescription_providers import beluga as beluga_provider
 from rx_router.routing.resolve import resolve
-from rx_router.service.send import routing_request, send_and_record
+from rx_router.service.send import routing_request, send_and_record, settle_if_abandoned
 from rx_router.settings import settings
 from rx_router.store import prescription_gates, submissions, timeline
 from rx_router.store.config import cached_config
@@ -64,7 +64,10 @@ def release(submission: Submission, written: dict[str, Any], *, source: str) -> 
     key = f'prescription#{written["key"]}'
     for _ in range(_SAVE_ATTEMPTS):
         if not submission.awaits_prescription:
-            return Outcome()  # released already (a repeated report), or ended
+            # Released already (a repeated report), or ended; a release whose invocation died before the pharmacy's
+            # answer was recorded is settled as failed (the repeat is the provider retrying that very webhook).
+            settle_if_abandoned(submission)
+            return Outcome()
         rx = parse_submission(submission.request_payload)
         med = _matching(submission, rx, written['meds'])
         at = iso_timestamp()

@@ -10,14 +10,12 @@ pharmacy may have the order) and queues that callback, so no submission stays pe
 
 import hashlib
 import json
-from datetime import datetime, timedelta
 from typing import Any
 
 from rx_router.api.request import ApiRequest, json_body
 from rx_router.api.responses import ApiResponse
-from rx_router.business_metrics import Metric, count
 from rx_router.callbacks import jobs, url_safety
-from rx_router.clock import iso_timestamp, utc_now
+from rx_router.clock import iso_timestamp
 from rx_router.domain.events import EventKind, TimelineEvent
 from rx_router.domain.statuses import Status
 from rx_router.domain.submission import ROUTER, Submission
@@ -28,7 +26,7 @@ from rx_router.pharmacy_types import registry
 from rx_router.pharmacy_types.base import Capability
 from rx_router.routing.resolve import Decision, resolve
 from rx_router.service import prescription_gate
-from rx_router.service.send import routing_request, send_and_record
+from rx_router.service.send import routing_request, send_and_record, settle_if_abandoned
 from rx_router.store import prescription_gates, submissions
 from rx_router.store.clients import ApiClient
 from rx_router.store.config import cached_config
@@ -36,13 +34,6 @@ from rx_router.validation.prescription import PrescriptionSubmission, parse_subm
 
 REPLAYED_HEADER = 'idempotent-replayed'
 IN_PROGRESS = 'A submission with this source and sourceOrderId is still being processed; retry in a few seconds'
-# Longer than the submit function may run (template.yaml: Timeout 29 s), so a record still pending after this
-# belongs to an invocation that died (timeout, out of memory) between reserving the key and recording the answer.
-ABANDONED_AFTER = timedelta(seconds=120)
-ABANDONED = (
-    "The router stopped before it recorded the pharmacy's answer: the pharmacy may have received the order; "
-    'check with the pharmacy before resubmitting under a new sourceOrderId'
-)
 
 
 def body_hash(wire: dict[str, Any]) -> str:
@@ -76,12 +67,6 @@ def result_response(submission: Submission, *, replayed: bool = False) -> ApiRes
     return ApiResponse(status, result_body(submission), headers)
 
 
-def is_abandoned(submission: Submission) -> bool:
-    if submission.status is not Status.PENDING:
-        return False
-    return utc_now() - datetime.fromisoformat(submission.pending_since) > ABANDONED_AFTER
-
-
 def replay(existing: submissions.Existing) -> ApiResponse:
     if not existing.same_body:
         raise Conflict(
@@ -91,17 +76,7 @@ def replay(existing: submissions.Existing) -> ApiResponse:
         )
     submission = existing.submission
     logger.thread_safe_append_keys(submission_id=submission.id, replayed=True)
-    if is_abandoned(submission):
-        submission.failed(ABANDONED, None, iso_timestamp(), abandoned=True)
-        try:
-            submissions.record_outcome(submission)
-        except submissions.LostRace:  # another repeat (or the original invocation after all) settled it
-            submission = submissions.get(submission.id) or submission
-        else:
-            logger.warning('abandoned submission recorded as failed')
-            count(Metric.SUBMISSIONS_FAILED, submission.pharmacy)  # its send's outcome, which the dead invocation never counted
-            jobs.enqueue(submission)
-    return result_response(submission, replayed=True)
+    return result_response(settle_if_abandoned(submission), replayed=True)
 
 
 def new_submission(

@@ -54,6 +54,7 @@ class PharmacyEvent(WebhookBody):
     info: PackageInfo | None = None
 
 
+# ASSUMPTION: the event names are those seen in public receivers; PHARMACY_ORDER_CREATED appears only in the guide.
 WEBHOOK = WebhookSpec(
     name='beluga',
     secret_header='authorization',  # noqa: S106 - a header name (also accepted: x-beluga-webhook-secret)
@@ -92,6 +93,8 @@ class BelugaNetwork(PharmacyType):
 
     def send(self, native: dict[str, Any], *, test: bool) -> PharmacyAccepted:
         """No call: Beluga has sent the prescription to its pharmacy. The order is known by the visit's masterId."""
+        # ASSUMPTION: one network order per visit and pharmacy, so the masterId identifies it (Beluga's own
+        # `orderId` arrives only on PHARMACY_ORDER_SHIPPED and is kept in the raw event, not used as the key).
         return PharmacyAccepted(order_id=native['masterId'], raw={**native, 'outcome': DELEGATED})
 
     @classmethod

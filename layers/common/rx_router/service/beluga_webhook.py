@@ -40,12 +40,16 @@ from rx_router.store import prescription_gates, secrets, timeline
 from rx_router.store.clients import ApiClient
 
 PROVIDER = 'beluga'
+# ASSUMPTION: Beluga documents no webhook authentication; its public integrations check a static secret in one of
+# these two headers (shared/reference/fulfillment.md §3). Confirm with Beluga before production.
 SECRET_KEY = 'beluga'  # noqa: S105 - its entry's name in the webhook-secrets document
 SECRET_HEADER = 'x-beluga-webhook-secret'  # noqa: S105 - a header name
 SOURCE = 'webhook:beluga'
 Text = Annotated[str, Field(max_length=500)]
 
 
+# ASSUMPTION: `medId` is the id a clinic orders by (Checkout Champ: SKU = Beluga medId); `sig` and `daysSupply` are
+# read when present (RX_WRITTEN's documented entries have neither; the visit fetch's rxHistory has daysSupply).
 class PrescribedMedication(WebhookBody):
     med_id: Annotated[str, Field(min_length=1, max_length=100, alias='medId')]
     rx_id: Text | None = Field(default=None, alias='rxId')
@@ -104,6 +108,7 @@ def _event(request: ApiRequest, event: BelugaEvent) -> ApiResponse:
     return accepted([])
 
 
+# ASSUMPTION: a later RX_WRITTEN for the same masterId is a re-send or a corrected prescription: the latest stands.
 def _rx_written(gate: prescription_gates.Gate, event: BelugaEvent, digest: str) -> ApiResponse:
     if not event.meds_prescribed:
         raise ValidationFailed({'medsPrescribed': ['RX_WRITTEN must list the medications prescribed']})

@@ -59,11 +59,12 @@ class Console:
         by_order = submissions.find_by_pharmacy_order(sorted(load_pharmacies().pharmacies), query)
         if by_order is not None:
             found[by_order.id] = by_order
-        for item in table.scan(SubmissionModel, consistent=False):  # source order ids have no index: an operator's scan
-            if len(found) >= MAX_FOUND:
-                break
-            if item.source_order_id == query and item.id not in found:
-                found[item.id] = submissions.get(item.id)
+        if query not in found:  # source order ids have no index: an operator's scan, unless the id itself was found
+            for item in table.scan(SubmissionModel, consistent=False):
+                if len(found) >= MAX_FOUND:
+                    break
+                if item.source_order_id == query and item.id not in found:
+                    found[item.id] = submissions.get(item.id)
         return [
             {
                 'id': s.id,

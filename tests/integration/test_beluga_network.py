@@ -2,7 +2,6 @@
 PHARMACY_ORDER_* / PACKAGE_* events; and recovery of a missed RX_WRITTEN by polling Beluga's visit fetch."""
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,7 +28,7 @@ NETWORK = 'beluga-network'
 
 
 @pytest.fixture
-def network(pharmacies: FakePharmacies) -> Iterator[BelugaSandbox]:
+def network(pharmacies: FakePharmacies, monkeypatch: pytest.MonkeyPatch) -> Iterator[BelugaSandbox]:
     """A pharmacy of Beluga's network stocking tirzepatide, and Beluga's API (the sandbox) for the visit fetch."""
     instances, _ = BelugaSandbox.local_seed()
     config.add_pharmacy(instances[0])
@@ -38,11 +37,11 @@ def network(pharmacies: FakePharmacies) -> Iterator[BelugaSandbox]:
     )
     secrets.put_pharmacy_credentials('beluga', BelugaSandbox.local_credentials(NETWORK))
     sandbox = pharmacies_add(pharmacies, instances[0])
-    os.environ['BELUGA_API_URL'] = BELUGA_API
+    monkeypatch.setenv('BELUGA_API_URL', BELUGA_API)
     settings.cache_clear()
     TtlCache.clear_all()
     yield sandbox
-    os.environ.pop('BELUGA_API_URL')
+    monkeypatch.delenv('BELUGA_API_URL')
     settings.cache_clear()
 
 

@@ -336,3 +336,15 @@ def test_a_release_whose_invocation_died_is_settled_failed_by_the_providers_retr
     assert (record['status'], record['errorMessage']) == ('failed', send.ABANDONED)
     assert statuses(queued_jobs()) == ['failed']
     assert len(pharmacies.orders()) == 1  # the one the dead invocation may have placed: never a second
+
+
+def test_a_repeated_submit_never_puts_a_released_order_back_among_the_waiting(
+    creds: Credentials, pharmacies: FakePharmacies
+) -> None:
+    from rx_router.store import prescription_gates
+
+    gated(creds)
+    beluga(rx_written())
+    assert prescription_gates.due_for_check('beluga', '9999-12-31T00:00:00.000Z', 10) == []
+    assert gated(creds)['statusCode'] == 202  # the repeat
+    assert prescription_gates.due_for_check('beluga', '9999-12-31T00:00:00.000Z', 10) == []

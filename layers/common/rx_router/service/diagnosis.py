@@ -21,6 +21,7 @@ from rx_router.pharmacies.records import PharmacyConfig
 from rx_router.pharmacy_types import registry
 from rx_router.pharmacy_types.base import Capability
 from rx_router.service.get_submission import owned_submission
+from rx_router.service.send import ABANDONED_AFTER
 from rx_router.settings import Settings, settings
 from rx_router.store import timeline
 from rx_router.store.clients import ApiClient
@@ -89,7 +90,7 @@ def _status(f: Facts) -> Check:
         return Check('status', Verdict.ESCALATE, 'The submission failed: the pharmacy does not have it (or may not)', evidence)
     if s.status is Status.ON_HOLD:
         return Check('status', Verdict.ATTENTION, f'On hold: {s.error_message or "no reason recorded"}', evidence)
-    if s.status is Status.PENDING and f.since(s.pending_since) * 3600 > 120:
+    if s.status is Status.PENDING and f.since(s.pending_since) * 3600 > ABANDONED_AFTER.total_seconds():
         return Check('status', Verdict.ESCALATE, 'Still being sent long after it started: the sending invocation died', evidence)
     return Check('status', Verdict.OK, f'{s.status.value} since {f.status_since}', evidence)
 
@@ -164,8 +165,8 @@ def _hardcopy(f: Facts) -> Check:
         return Check('hardcopy', Verdict.OK, 'Not required by this pharmacy type', evidence)
     sent = s.pharmacy_order_id is not None
     evidence['generated'] = sent  # the order body carries it: an order the pharmacy accepted had one
-    if not sent and s.status is Status.FAILED and s.error_message and 'hardcopy' in s.error_message:
-        return Check('hardcopy', Verdict.ESCALATE, 'The pharmacy requires a hardcopy the router could not produce', evidence)
+    if not sent and s.status in (Status.FAILED, Status.ON_HOLD):  # a missing hardcopy field is one possible cause
+        return Check('hardcopy', Verdict.ATTENTION, 'Never sent: see integrationError for why', evidence)
     return Check('hardcopy', Verdict.OK, 'Sent with the order' if sent else 'Not sent yet', evidence)
 
 
@@ -239,7 +240,8 @@ def _callbacks(f: Facts) -> Check:
 
 def _pharmacy_status(f: Facts) -> Check:
     s = f.submission
-    queryable = Capability.STATUS in registry.get(s.pharmacy_type).capabilities if s.pharmacy_type in registry.MODULES else False
+    kind = registry.get(s.pharmacy_type) if s.pharmacy_type in registry.MODULES else None
+    queryable = kind is not None and Capability.STATUS in kind.capabilities
     polls = [e for e in f.events if e.kind is EventKind.PHARMACY_REPORTED and e.source == 'poll']
     evidence: dict[str, Any] = {'queryable': queryable, 'lastAskedAt': polls[-1].at if polls else None}
     if not queryable:
@@ -247,7 +249,7 @@ def _pharmacy_status(f: Facts) -> Check:
     if not polls:
         return Check('pharmacyStatus', Verdict.OK, 'Never asked (rxrouter submissions sync ID asks now)', evidence)
     reported = polls[-1].raw_status
-    kind = registry.get(s.pharmacy_type)
+    assert kind is not None
     normalised = kind.webhook.normalise(reported) if kind.webhook else None
     evidence.update(pharmacyReported=reported, pharmacyReportedAs=normalised.value if normalised else None)
     agrees = normalised in (None, s.status) or s.status in TERMINAL or s.status is Status.ON_HOLD

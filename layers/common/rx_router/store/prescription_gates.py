@@ -42,10 +42,14 @@ class Waiting(NamedTuple):
 
 
 def add_waiting(gate: Gate, submission_id: str) -> None:
+    """Enters the submission as waiting, once: a repeated submit finds its entry there already (and must not put a
+    released submission back into the waiting index)."""
     now = iso_timestamp()
-    table.put(
-        PrescriptionGateModel(gate=gate.key, entry=submission_id, created_at=now, waiting_for=gate.provider, checked_at=now)
-    )
+    entry = PrescriptionGateModel(gate=gate.key, entry=submission_id, created_at=now, waiting_for=gate.provider, checked_at=now)
+    try:
+        table.put(entry, table.missing(PrescriptionGateModel.entry))
+    except table.ConditionFailed:
+        pass
 
 
 def waiting(gate: Gate) -> list[str]:
